@@ -1,0 +1,24 @@
+use axum::Json;
+use axum::extract::{FromRequest, Request};
+use serde::de::DeserializeOwned;
+use validator::Validate;
+
+use crate::error::ApiError;
+
+/// A JSON body that deserialized and passed its `validator` rules; anything else is a 4xx in
+/// the documented error shape.
+pub struct ValidJson<T>(pub T);
+
+impl<T, S> FromRequest<S> for ValidJson<T>
+where
+    T: DeserializeOwned + Validate,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let Json(value) = Json::<T>::from_request(req, state).await?;
+        value.validate().map_err(ApiError::Validation)?;
+        Ok(Self(value))
+    }
+}

@@ -1,0 +1,7 @@
+//! Request extractors: who is calling ([`auth::Principal`]) and validated JSON bodies.
+
+pub mod auth;
+pub mod json;
+
+pub use auth::{Principal, SessionUser};
+pub use json::ValidJson;

@@ -1,0 +1,40 @@
+//! One router per feature, merged here. Public routes carry the per-IP limit; authenticated
+//! ones are limited per key / merchant in the auth extractor.
+
+pub mod api_keys;
+pub mod audit;
+pub mod auth;
+pub mod dashboard;
+pub mod health;
+pub mod merchant;
+pub mod openapi;
+pub mod users;
+
+use axum::Router;
+use axum::middleware;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::rate_limit;
+use crate::state::AppState;
+
+/// All routes, and the OpenAPI document describing them.
+pub fn router(state: &AppState) -> Router<AppState> {
+    let public = OpenApiRouter::new()
+        .merge(auth::public_router())
+        .route_layer(middleware::from_fn_with_state(state.clone(), rate_limit::per_ip));
+    let api = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .merge(public)
+        .merge(auth::router())
+        .merge(merchant::router())
+        .merge(users::router())
+        .merge(api_keys::router())
+        .merge(audit::router());
+    let (api, doc) = api.split_for_parts();
+
+    Router::new()
+        .merge(health::router())
+        .merge(api)
+        .merge(openapi::router(doc))
+        .fallback_service(dashboard::service(&state.config.web_dist_dir))
+}

@@ -1,0 +1,19 @@
+//! The one shared state every handler receives.
+
+use std::sync::Arc;
+
+use metrics_exporter_prometheus::PrometheusHandle;
+use redis::aio::ConnectionManager;
+use revive_shared::config::Config;
+use revive_shared::db::Db;
+
+use crate::rate_limit::Limiters;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub db: Db,
+    pub redis: ConnectionManager,
+    pub limiters: Arc<Limiters>,
+    pub metrics: PrometheusHandle,
+}

@@ -1,0 +1,197 @@
+//! Test harness: the real application on port 0 against real Postgres (as the application role,
+//! under RLS) and real Redis. Each test makes its own merchants, so tests run in parallel.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::net::SocketAddr;
+
+use revive_api::app::Application;
+use revive_shared::config::Config;
+use revive_shared::db::Db;
+use serde_json::{Value, json};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+pub const TEST_ENCRYPTION_KEY: &str = "dGVzdC1rZXktdGVzdC1rZXktdGVzdC1rZXktdGVzdCE=";
+pub const TEST_BLIND_INDEX_KEY: &str = "YmxpbmQtaW5kZXgta2V5LWZvci10ZXN0cy1vbmx5ISE=";
+
+pub fn env_or(name: &str, default: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| default.to_owned())
+}
+
+pub fn app_db_url() -> String {
+    env_or("TEST_DATABASE_URL", "postgres://revive_app:revive_app@127.0.0.1:5432/revive_test")
+}
+
+pub fn owner_db_url() -> String {
+    env_or("TEST_DATABASE_OWNER_URL", "postgres://revive_owner:revive_owner@127.0.0.1:5432/revive_test")
+}
+
+pub fn redis_url() -> String {
+    env_or("TEST_REDIS_URL", "redis://127.0.0.1:6379")
+}
+
+/// The settings every test app gets; `extra` overrides them.
+pub fn test_vars(extra: &[(&str, &str)]) -> Vec<(String, String)> {
+    let mut vars: Vec<(String, String)> = vec![
+        ("BIND_ADDR".into(), "127.0.0.1:0".into()),
+        ("DATABASE_URL".into(), app_db_url()),
+        ("DATABASE_OWNER_URL".into(), owner_db_url()),
+        ("DATABASE_MAX_CONNECTIONS".into(), "4".into()),
+        ("REDIS_URL".into(), redis_url()),
+        ("ENCRYPTION_KEY".into(), TEST_ENCRYPTION_KEY.into()),
+        ("BLIND_INDEX_KEY".into(), TEST_BLIND_INDEX_KEY.into()),
+        ("RATE_LIMIT_PER_IP_PER_MINUTE".into(), "100000".into()),
+        ("RATE_LIMIT_PER_API_KEY_PER_HOUR".into(), "100000".into()),
+        ("RATE_LIMIT_PER_MERCHANT_PER_HOUR".into(), "100000".into()),
+        ("LOG_FORMAT".into(), "pretty".into()),
+        ("WEB_DIST_DIR".into(), concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/public").into()),
+    ];
+    for (k, v) in extra {
+        vars.retain(|(name, _)| name != k);
+        vars.push(((*k).to_owned(), (*v).to_owned()));
+    }
+    vars
+}
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub base: String,
+    pub config: Config,
+    /// Pool as the application role, no tenant set.
+    pub app_pool: PgPool,
+    pub db: Db,
+    _shutdown: tokio::sync::oneshot::Sender<()>,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(&[]).await
+}
+
+pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
+    let config = Config::from_vars(test_vars(extra)).expect("test config");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let app = Application::build(config.clone(), listener).await.expect("build app");
+    let addr = app.local_addr().expect("addr");
+    let db = app.state().db.clone();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(app.serve(async move {
+        let _ = rx.await;
+    }));
+    TestApp { addr, base: format!("http://{addr}"), config, app_pool: db.pool().clone(), db, _shutdown: tx }
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder().cookie_store(true).build().expect("client")
+}
+
+pub fn unique_email(tag: &str) -> String {
+    format!("{tag}-{}@example.test", Uuid::new_v4().simple())
+}
+
+pub const PASSWORD: &str = "correct horse battery";
+
+/// A logged-in dashboard user with their own cookie jar.
+pub struct Account {
+    pub client: reqwest::Client,
+    pub base: String,
+    pub email: String,
+    pub csrf: String,
+    pub merchant_id: Uuid,
+    pub user_id: Uuid,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Signs up a new merchant and returns its logged-in owner.
+    pub async fn signup(&self) -> Account {
+        let client = client();
+        let email = unique_email("owner");
+        let res = client
+            .post(self.url("/api/v1/auth/signup"))
+            .json(&json!({"merchant_name": "Test Store", "email": email, "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201, "signup failed");
+        let body: Value = res.json().await.unwrap();
+        Account {
+            client,
+            base: self.base.clone(),
+            email,
+            csrf: body["csrf_token"].as_str().unwrap().to_owned(),
+            merchant_id: body["merchant"]["id"].as_str().unwrap().parse().unwrap(),
+            user_id: body["user"]["id"].as_str().unwrap().parse().unwrap(),
+        }
+    }
+
+    /// Logs in an existing user with a fresh cookie jar.
+    pub async fn login(&self, email: &str, password: &str) -> Account {
+        let client = client();
+        let res = client
+            .post(self.url("/api/v1/auth/login"))
+            .json(&json!({"email": email, "password": password}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "login failed");
+        let body: Value = res.json().await.unwrap();
+        Account {
+            client,
+            base: self.base.clone(),
+            email: email.to_owned(),
+            csrf: body["csrf_token"].as_str().unwrap().to_owned(),
+            merchant_id: body["merchant"]["id"].as_str().unwrap().parse().unwrap(),
+            user_id: body["user"]["id"].as_str().unwrap().parse().unwrap(),
+        }
+    }
+}
+
+impl Account {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.unwrap()
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> reqwest::Response {
+        self.client.post(self.url(path)).header("x-csrf-token", &self.csrf).json(&body).send().await.unwrap()
+    }
+
+    pub async fn patch(&self, path: &str, body: Value) -> reqwest::Response {
+        self.client.patch(self.url(path)).header("x-csrf-token", &self.csrf).json(&body).send().await.unwrap()
+    }
+
+    pub async fn delete(&self, path: &str) -> reqwest::Response {
+        self.client.delete(self.url(path)).header("x-csrf-token", &self.csrf).send().await.unwrap()
+    }
+
+    /// Adds a team member with `role` and returns their email.
+    pub async fn add_member(&self, role: &str) -> String {
+        let email = unique_email(role);
+        let res =
+            self.post("/api/v1/users", json!({"email": email, "password": PASSWORD, "role": role})).await;
+        assert_eq!(res.status(), 201, "adding a {role}");
+        email
+    }
+
+    /// Creates an API key with `scopes`; returns (id, key).
+    pub async fn create_key(&self, scopes: &[&str]) -> (Uuid, String) {
+        let res = self.post("/api/v1/api-keys", json!({"name": "test key", "scopes": scopes})).await;
+        assert_eq!(res.status(), 201);
+        let body: Value = res.json().await.unwrap();
+        (body["api_key"]["id"].as_str().unwrap().parse().unwrap(), body["key"].as_str().unwrap().to_owned())
+    }
+}
+
+/// Asserts the documented error shape and returns the error code.
+pub async fn error_code(res: reqwest::Response) -> String {
+    let body: Value = res.json().await.expect("error body is JSON");
+    let code = body["error"]["code"].as_str().expect("error.code").to_owned();
+    assert!(body["error"]["message"].is_string(), "error.message: {body}");
+    code
+}

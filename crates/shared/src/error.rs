@@ -1,0 +1,29 @@
+//! The one error type of `revive-shared`. The API maps it to HTTP in one place.
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("not found")]
+    NotFound,
+    #[error("conflict: {0}")]
+    Conflict(&'static str),
+    #[error("invalid input: {0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Crypto(#[from] crate::crypto::CryptoError),
+    #[error("database error")]
+    Database(#[from] sqlx::Error),
+    #[error("migration error")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+impl Error {
+    /// Maps a unique-constraint violation to `Conflict`, leaving other errors as they are.
+    pub fn on_unique_violation(err: sqlx::Error, what: &'static str) -> Self {
+        match &err {
+            sqlx::Error::Database(db) if db.is_unique_violation() => Error::Conflict(what),
+            _ => Error::Database(err),
+        }
+    }
+}

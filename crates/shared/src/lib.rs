@@ -1,0 +1,12 @@
+//! Everything `revive-api` and `revive-workers` share: configuration, domain types, tenant-scoped
+//! database access and crypto. No HTTP framework and no queue library in here.
+
+pub mod config;
+pub mod crypto;
+pub mod db;
+pub mod error;
+pub mod ids;
+pub mod phone;
+pub mod role;
+
+pub use error::{Error, Result};
