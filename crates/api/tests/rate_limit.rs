@@ -44,3 +44,23 @@ async fn api_keys_are_limited_per_key() {
     // The limit is per key: another key of the same merchant still works.
     assert_eq!(call(other_key).await.unwrap().status(), 200);
 }
+
+#[tokio::test]
+async fn all_of_a_merchants_keys_and_sessions_share_one_budget() {
+    let app = spawn_app_with(&[("RATE_LIMIT_PER_MERCHANT_PER_HOUR", "4")]).await;
+    let owner = app.signup().await;
+    // Two session calls...
+    let (_, first) = owner.create_key(&["events:write"]).await;
+    let (_, second) = owner.create_key(&["events:write"]).await;
+    let http = common::client();
+    let call = |k: String| http.get(app.url("/api/v1/merchant")).header("x-api-key", k).send();
+    // ...and two key calls use the budget of four...
+    assert_eq!(call(first.clone()).await.unwrap().status(), 200);
+    assert_eq!(call(second.clone()).await.unwrap().status(), 200);
+    // ...so the next call, through either key or the session, is refused.
+    assert_eq!(call(first).await.unwrap().status(), 429);
+    assert_eq!(owner.get("/api/v1/users").await.status(), 429);
+    // Another merchant is unaffected.
+    let other = app.signup().await;
+    assert_eq!(other.get("/api/v1/users").await.status(), 200);
+}

@@ -82,3 +82,18 @@ async fn unknown_api_routes_and_the_dashboard() {
     assert_eq!(res.status(), 401);
     assert_eq!(error_code(res).await, "unauthorized");
 }
+
+#[tokio::test]
+async fn malformed_paths_and_queries_get_the_error_shape() {
+    let app = spawn_app().await;
+    let owner = app.signup().await;
+    let res = owner.delete("/api/v1/api-keys/not-a-uuid").await;
+    assert_eq!(res.status(), 404);
+    assert_eq!(error_code(res).await, "not_found");
+    let res = owner.get("/api/v1/audit-log?limit=lots").await;
+    assert_eq!(res.status(), 400);
+    assert_eq!(error_code(res).await, "bad_request");
+    let res = owner.get("/api/v1/no-such-thing").await;
+    assert_eq!(res.status(), 404);
+    assert_eq!(error_code(res).await, "not_found");
+}

@@ -2,6 +2,8 @@
 
 pub mod auth;
 pub mod json;
+pub mod params;
 
 pub use auth::{Principal, SessionUser};
 pub use json::ValidJson;
+pub use params::{IdPath, QueryParams};

@@ -2,7 +2,7 @@
 //! itself is in the creation response and nowhere else, ever.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use revive_shared::crypto::{Scope, api_key};
@@ -19,7 +19,7 @@ use uuid::Uuid;
 use validator::{Validate, ValidationError};
 
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{SessionUser, ValidJson};
+use crate::extract::{IdPath, SessionUser, ValidJson};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -136,7 +136,7 @@ async fn create_key(
 async fn revoke_key(
     State(state): State<AppState>,
     session: SessionUser,
-    Path(id): Path<Uuid>,
+    IdPath(id): IdPath,
 ) -> ApiResult<StatusCode> {
     session.require(Role::Admin)?;
     let mut tx = state.db.begin(session.merchant_id).await?;

@@ -1,7 +1,7 @@
 //! The audit log, newest first (owner/admin).
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use chrono::{DateTime, Utc};
 use revive_shared::db::audit::{self, AuditEntry};
 use revive_shared::role::Role;
@@ -11,7 +11,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::SessionUser;
+use crate::extract::{QueryParams, SessionUser};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -59,7 +59,7 @@ impl From<AuditEntry> for AuditEntryView {
 async fn list_audit(
     State(state): State<AppState>,
     session: SessionUser,
-    Query(q): Query<AuditQuery>,
+    QueryParams(q): QueryParams<AuditQuery>,
 ) -> ApiResult<Json<Vec<AuditEntryView>>> {
     session.require(Role::Admin)?;
     let limit = q.limit.unwrap_or(100).clamp(1, 500);

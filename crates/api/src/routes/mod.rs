@@ -12,9 +12,11 @@ pub mod users;
 
 use axum::Router;
 use axum::middleware;
+use axum::routing::any;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
+use crate::error::ApiError;
 use crate::rate_limit;
 use crate::state::AppState;
 
@@ -36,5 +38,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(health::router())
         .merge(api)
         .merge(openapi::router(doc))
+        // Unknown API paths are JSON 404s, not the dashboard's index page.
+        .route("/api/{*rest}", any(|| async { ApiError::NotFound }))
         .fallback_service(dashboard::service(&state.config.web_dist_dir))
 }

@@ -2,7 +2,7 @@
 //! may create, promote to, or remove an owner, and the last owner cannot be demoted or removed.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use revive_shared::db::audit;
@@ -19,7 +19,7 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{SessionUser, ValidJson};
+use crate::extract::{IdPath, SessionUser, ValidJson};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -115,7 +115,7 @@ async fn create_user(
 async fn update_user(
     State(state): State<AppState>,
     session: SessionUser,
-    Path(id): Path<Uuid>,
+    IdPath(id): IdPath,
     ValidJson(req): ValidJson<UpdateUserRequest>,
 ) -> ApiResult<Json<UserView>> {
     session.require(Role::Admin)?;
@@ -151,7 +151,7 @@ async fn update_user(
 async fn delete_user(
     State(state): State<AppState>,
     session: SessionUser,
-    Path(id): Path<Uuid>,
+    IdPath(id): IdPath,
 ) -> ApiResult<StatusCode> {
     session.require(Role::Admin)?;
     let id = UserId(id);
