@@ -15,7 +15,6 @@ use serde_json::json;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use uuid::Uuid;
 use validator::{Validate, ValidationError};
 
 use crate::error::{ApiResult, ErrorBody};
@@ -24,34 +23,6 @@ use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_keys, create_key)).routes(routes!(revoke_key))
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct ApiKeyView {
-    pub id: Uuid,
-    pub name: String,
-    /// The first characters of the key, to tell keys apart.
-    pub display_prefix: String,
-    pub scopes: Vec<String>,
-    pub created_at: DateTime<Utc>,
-    pub expires_at: Option<DateTime<Utc>>,
-    pub revoked_at: Option<DateTime<Utc>>,
-    pub last_used_at: Option<DateTime<Utc>>,
-}
-
-impl From<ApiKey> for ApiKeyView {
-    fn from(k: ApiKey) -> Self {
-        Self {
-            id: k.id.0,
-            name: k.name,
-            display_prefix: k.display_prefix,
-            scopes: k.scopes,
-            created_at: k.created_at,
-            expires_at: k.expires_at,
-            revoked_at: k.revoked_at,
-            last_used_at: k.last_used_at,
-        }
-    }
 }
 
 #[derive(Deserialize, Validate, ToSchema)]
@@ -84,20 +55,20 @@ fn in_future(at: &DateTime<Utc>) -> Result<(), ValidationError> {
 
 #[derive(Serialize, ToSchema)]
 pub struct CreatedKey {
-    pub api_key: ApiKeyView,
+    pub api_key: ApiKey,
     /// The key. Shown this once; Revive keeps only its hash.
     pub key: String,
 }
 
 /// The merchant's API keys (never the keys themselves).
 #[utoipa::path(get, path = "/api/v1/api-keys", tag = "api-keys", security(("session" = [])),
-    responses((status = 200, body = [ApiKeyView]), (status = 403, body = ErrorBody)))]
-async fn list_keys(State(state): State<AppState>, session: SessionUser) -> ApiResult<Json<Vec<ApiKeyView>>> {
+    responses((status = 200, body = [ApiKey]), (status = 403, body = ErrorBody)))]
+async fn list_keys(State(state): State<AppState>, session: SessionUser) -> ApiResult<Json<Vec<ApiKey>>> {
     session.require(Role::Admin)?;
     let mut tx = state.db.begin(session.merchant_id).await?;
     let keys = api_keys::list(&mut tx).await?;
     tx.commit().await?;
-    Ok(Json(keys.into_iter().map(ApiKeyView::from).collect()))
+    Ok(Json(keys))
 }
 
 /// Create a key with scopes and an optional expiry. The answer holds the key, once.
@@ -126,7 +97,7 @@ async fn create_key(
     )
     .await?;
     tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(CreatedKey { api_key: key.into(), key: new.expose().to_owned() })))
+    Ok((StatusCode::CREATED, Json(CreatedKey { api_key: key, key: new.expose().to_owned() })))
 }
 
 /// Revoke a key. Calls with it get 401 from now on.

@@ -11,7 +11,9 @@ use axum_extra::extract::cookie::{Cookie, SameSite};
 use chrono::{Duration, Utc};
 use revive_shared::crypto::{password, token};
 use revive_shared::db::audit::{self, Actor};
-use revive_shared::db::{TenantTx, merchants, sessions, users};
+use revive_shared::db::merchants::{self, Merchant};
+use revive_shared::db::users::{self, User};
+use revive_shared::db::{TenantTx, sessions};
 use revive_shared::ids::{MerchantId, UserId};
 use revive_shared::role::Role;
 use secrecy::ExposeSecret;
@@ -22,8 +24,6 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use validator::Validate;
 
-use super::merchant::MerchantView;
-use super::users::UserView;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::auth::{CSRF_COOKIE, SESSION_COOKIE};
 use crate::extract::{SessionUser, ValidJson};
@@ -60,8 +60,8 @@ pub struct LoginRequest {
 
 #[derive(Serialize, ToSchema)]
 pub struct SessionResponse {
-    pub user: UserView,
-    pub merchant: MerchantView,
+    pub user: User,
+    pub merchant: Merchant,
     /// Send back as `X-CSRF-Token` on every cookie-authenticated write.
     pub csrf_token: String,
 }
@@ -91,11 +91,7 @@ async fn signup(
     .await?;
     let (jar, csrf_token) = start_session(&state, &mut tx, jar, user.id).await?;
     tx.commit().await?;
-    Ok((
-        StatusCode::CREATED,
-        jar,
-        Json(SessionResponse { user: user.into(), merchant: merchant.into(), csrf_token }),
-    ))
+    Ok((StatusCode::CREATED, jar, Json(SessionResponse { user, merchant, csrf_token })))
 }
 
 /// Log in with email and password.
@@ -126,7 +122,7 @@ async fn login(
     audit::record(&mut tx, &Actor::User(user.id), "user.login", None, json!({})).await?;
     let (jar, csrf_token) = start_session(&state, &mut tx, jar, user.id).await?;
     tx.commit().await?;
-    Ok((jar, Json(SessionResponse { user: user.into(), merchant: merchant.into(), csrf_token })))
+    Ok((jar, Json(SessionResponse { user, merchant, csrf_token })))
 }
 
 /// End the current session.
@@ -162,7 +158,7 @@ async fn me(
         .get(SESSION_COOKIE)
         .map(|c| token::csrf_for(&secrecy::SecretString::from(c.value().to_owned())))
         .ok_or(ApiError::Unauthorized)?;
-    Ok(Json(SessionResponse { user: user.into(), merchant: merchant.into(), csrf_token }))
+    Ok(Json(SessionResponse { user, merchant, csrf_token }))
 }
 
 /// argon2id is deliberately slow: keep it off the async workers.

@@ -4,18 +4,16 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use chrono::{DateTime, Utc};
 use revive_shared::db::audit;
 use revive_shared::db::sessions;
 use revive_shared::db::users::{self, User};
 use revive_shared::ids::UserId;
 use revive_shared::role::Role;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use uuid::Uuid;
 use validator::Validate;
 
 use crate::error::{ApiError, ApiResult, ErrorBody};
@@ -24,30 +22,6 @@ use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_users, create_user)).routes(routes!(update_user, delete_user))
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct UserView {
-    pub id: Uuid,
-    pub email: String,
-    #[schema(value_type = String, example = "owner")]
-    pub role: Role,
-    pub display_name: Option<String>,
-    pub created_at: DateTime<Utc>,
-    pub last_login_at: Option<DateTime<Utc>>,
-}
-
-impl From<User> for UserView {
-    fn from(u: User) -> Self {
-        Self {
-            id: u.id.0,
-            email: u.email,
-            role: u.role,
-            display_name: u.display_name,
-            created_at: u.created_at,
-            last_login_at: u.last_login_at,
-        }
-    }
 }
 
 #[derive(Deserialize, Validate, ToSchema)]
@@ -70,24 +44,24 @@ pub struct UpdateUserRequest {
 
 /// The team.
 #[utoipa::path(get, path = "/api/v1/users", tag = "team", security(("session" = [])),
-    responses((status = 200, body = [UserView]), (status = 401, body = ErrorBody)))]
-async fn list_users(State(state): State<AppState>, session: SessionUser) -> ApiResult<Json<Vec<UserView>>> {
+    responses((status = 200, body = [User]), (status = 401, body = ErrorBody)))]
+async fn list_users(State(state): State<AppState>, session: SessionUser) -> ApiResult<Json<Vec<User>>> {
     let mut tx = state.db.begin(session.merchant_id).await?;
     let list = users::list(&mut tx).await?;
     tx.commit().await?;
-    Ok(Json(list.into_iter().map(UserView::from).collect()))
+    Ok(Json(list))
 }
 
 /// Add a team member with a role.
 #[utoipa::path(post, path = "/api/v1/users", tag = "team", security(("session" = [])),
     request_body = CreateUserRequest,
-    responses((status = 201, body = UserView), (status = 403, body = ErrorBody),
+    responses((status = 201, body = User), (status = 403, body = ErrorBody),
               (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn create_user(
     State(state): State<AppState>,
     session: SessionUser,
     ValidJson(req): ValidJson<CreateUserRequest>,
-) -> ApiResult<(StatusCode, Json<UserView>)> {
+) -> ApiResult<(StatusCode, Json<User>)> {
     session.require(Role::Admin)?;
     if req.role == Role::Owner {
         session.require(Role::Owner)?;
@@ -104,20 +78,20 @@ async fn create_user(
     )
     .await?;
     tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(user.into())))
+    Ok((StatusCode::CREATED, Json(user)))
 }
 
 /// Change a member's role. Their sessions end, so the new role applies at once.
 #[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "team", security(("session" = [])),
     params(("id" = Uuid, Path)), request_body = UpdateUserRequest,
-    responses((status = 200, body = UserView), (status = 403, body = ErrorBody),
+    responses((status = 200, body = User), (status = 403, body = ErrorBody),
               (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn update_user(
     State(state): State<AppState>,
     session: SessionUser,
     IdPath(id): IdPath,
     ValidJson(req): ValidJson<UpdateUserRequest>,
-) -> ApiResult<Json<UserView>> {
+) -> ApiResult<Json<User>> {
     session.require(Role::Admin)?;
     let id = UserId(id);
     let mut tx = state.db.begin(session.merchant_id).await?;
@@ -140,7 +114,7 @@ async fn update_user(
     .await?;
     let user = users::get(&mut tx, id).await?;
     tx.commit().await?;
-    Ok(Json(user.into()))
+    Ok(Json(user))
 }
 
 /// Remove a member.

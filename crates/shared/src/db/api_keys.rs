@@ -7,7 +7,7 @@ use crate::crypto::{ApiKeyHash, NewApiKey, Scope};
 use crate::ids::{ApiKeyId, MerchantId, UserId};
 use crate::{Error, Result};
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ApiKey {
     pub id: ApiKeyId,
     pub name: String,

@@ -51,7 +51,7 @@ pub async fn record(
     Ok(())
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct AuditEntry {
     pub id: i64,
     pub actor_type: String,

@@ -5,7 +5,7 @@ use super::TenantTx;
 use crate::Result;
 use crate::ids::MerchantId;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Merchant {
     pub id: MerchantId,
     pub name: String,

@@ -7,7 +7,7 @@ use crate::ids::{MerchantId, UserId};
 use crate::role::Role;
 use crate::{Error, Result};
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct User {
     pub id: UserId,
     pub email: String,
@@ -25,6 +25,31 @@ pub struct LoginCandidate {
     pub role: Role,
 }
 
+/// A row as stored; `role` is checked into [`Role`] by `TryFrom`.
+struct UserRow {
+    id: UserId,
+    email: String,
+    role: String,
+    display_name: Option<String>,
+    created_at: DateTime<Utc>,
+    last_login_at: Option<DateTime<Utc>>,
+}
+
+impl TryFrom<UserRow> for User {
+    type Error = Error;
+
+    fn try_from(row: UserRow) -> Result<Self> {
+        Ok(User {
+            id: row.id,
+            email: row.email,
+            role: row.role.parse()?,
+            display_name: row.display_name,
+            created_at: row.created_at,
+            last_login_at: row.last_login_at,
+        })
+    }
+}
+
 pub async fn create(
     tx: &mut TenantTx,
     email: &str,
@@ -33,7 +58,8 @@ pub async fn create(
     display_name: Option<&str>,
 ) -> Result<User> {
     let merchant = tx.merchant();
-    let row = sqlx::query!(
+    sqlx::query_as!(
+        UserRow,
         r#"insert into merchant_users (merchant_id, email, password_hash, role, display_name)
            values ($1, lower($2), $3, $4, $5)
            returning id as "id: UserId", email, role, display_name, created_at, last_login_at"#,
@@ -45,55 +71,34 @@ pub async fn create(
     )
     .fetch_one(tx.conn())
     .await
-    .map_err(|e| Error::on_unique_violation(e, "email already registered"))?;
-    Ok(User {
-        id: row.id,
-        email: row.email,
-        role: row.role.parse()?,
-        display_name: row.display_name,
-        created_at: row.created_at,
-        last_login_at: row.last_login_at,
-    })
+    .map_err(|e| Error::on_unique_violation(e, "email already registered"))?
+    .try_into()
 }
 
 pub async fn get(tx: &mut TenantTx, id: UserId) -> Result<User> {
-    let row = sqlx::query!(
+    sqlx::query_as!(
+        UserRow,
         r#"select id as "id: UserId", email, role, display_name, created_at, last_login_at
            from merchant_users where id = $1 and disabled_at is null"#,
         id.0
     )
     .fetch_optional(tx.conn())
     .await?
-    .ok_or(Error::NotFound)?;
-    Ok(User {
-        id: row.id,
-        email: row.email,
-        role: row.role.parse()?,
-        display_name: row.display_name,
-        created_at: row.created_at,
-        last_login_at: row.last_login_at,
-    })
+    .ok_or(Error::NotFound)?
+    .try_into()
 }
 
 pub async fn list(tx: &mut TenantTx) -> Result<Vec<User>> {
-    let rows = sqlx::query!(
+    sqlx::query_as!(
+        UserRow,
         r#"select id as "id: UserId", email, role, display_name, created_at, last_login_at
            from merchant_users where disabled_at is null order by created_at"#
     )
     .fetch_all(tx.conn())
-    .await?;
-    rows.into_iter()
-        .map(|row| {
-            Ok(User {
-                id: row.id,
-                email: row.email,
-                role: row.role.parse()?,
-                display_name: row.display_name,
-                created_at: row.created_at,
-                last_login_at: row.last_login_at,
-            })
-        })
-        .collect()
+    .await?
+    .into_iter()
+    .map(User::try_from)
+    .collect()
 }
 
 /// Changes a member's role. Returns `NotFound` for ids outside the tenant.
