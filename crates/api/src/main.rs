@@ -36,6 +36,6 @@ async fn run(config: Config) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(config.bind_addr).await?;
     let application = app::Application::build(config, listener).await?;
     tracing::info!(addr = %application.local_addr()?, "revive-api listening");
-    application.serve(app::shutdown_signal()).await?;
+    application.serve(revive_shared::shutdown::signal()).await?;
     Ok(())
 }

@@ -8,5 +8,6 @@ pub mod error;
 pub mod ids;
 pub mod phone;
 pub mod role;
+pub mod shutdown;
 
 pub use error::{Error, Result};

@@ -41,7 +41,7 @@ async fn run(config: Config) -> anyhow::Result<()> {
         redis.get_multiplexed_async_connection().await.context("connecting to Redis (REDIS_URL)")?;
     let _: String = redis::cmd("PING").query_async(&mut conn).await?;
     tracing::info!("revive-workers ready (no job types registered yet)");
-    tokio::signal::ctrl_c().await?;
+    revive_shared::shutdown::signal().await;
     tracing::info!("revive-workers stopping");
     Ok(())
 }
