@@ -7,7 +7,9 @@
 --
 -- Every tenant table carries merchant_id and is under ENABLE + FORCE ROW LEVEL SECURITY with a
 -- policy on current_setting('app.merchant_id', true). A connection that has not set the tenant
--- sees and writes nothing.
+-- sees and writes nothing. References between tenant rows are composite foreign keys on
+-- (merchant_id, id): foreign-key checks ignore RLS, so a plain (id) key would let one merchant's
+-- row point at (and probe for) another merchant's row.
 
 create extension if not exists vector;
 
@@ -36,7 +38,8 @@ create table merchant_users (
     display_name   text,
     created_at     timestamptz not null default now(),
     last_login_at  timestamptz,
-    disabled_at    timestamptz
+    disabled_at    timestamptz,
+    unique (merchant_id, id)
 );
 -- One login per email across Revive: log in finds the user before the tenant is known.
 create unique index merchant_users_email_key on merchant_users (email);
@@ -45,12 +48,13 @@ create index merchant_users_merchant_idx on merchant_users (merchant_id);
 create table sessions (
     id            uuid primary key default gen_random_uuid(),
     merchant_id   uuid not null references merchants (id) on delete cascade,
-    user_id       uuid not null references merchant_users (id) on delete cascade,
+    user_id       uuid not null,
     token_hash    bytea not null unique,
     created_at    timestamptz not null default now(),
     expires_at    timestamptz not null,
     last_seen_at  timestamptz not null default now(),
-    revoked_at    timestamptz
+    revoked_at    timestamptz,
+    foreign key (merchant_id, user_id) references merchant_users (merchant_id, id) on delete cascade
 );
 create index sessions_user_idx on sessions (user_id);
 
@@ -62,11 +66,12 @@ create table api_keys (
     display_prefix text not null,
     key_hash      bytea not null unique,
     scopes        text[] not null default '{}',
-    created_by    uuid references merchant_users (id) on delete set null,
+    created_by    uuid,
     created_at    timestamptz not null default now(),
     expires_at    timestamptz,
     revoked_at    timestamptz,
-    last_used_at  timestamptz
+    last_used_at  timestamptz,
+    foreign key (merchant_id, created_by) references merchant_users (merchant_id, id) on delete set null (created_by)
 );
 create index api_keys_merchant_idx on api_keys (merchant_id);
 
@@ -84,7 +89,8 @@ create table integrations (
     previous_webhook_secret_enc   bytea,
     created_at                    timestamptz not null default now(),
     updated_at                    timestamptz not null default now(),
-    check (kind <> 'shopify' or (shop_domain is not null and webhook_secret_enc is not null))
+    check (kind <> 'shopify' or (shop_domain is not null and webhook_secret_enc is not null)),
+    unique (merchant_id, id)
 );
 create unique index integrations_shop_domain_key on integrations (shop_domain) where kind = 'shopify';
 create index integrations_merchant_idx on integrations (merchant_id);
@@ -102,7 +108,8 @@ create table whatsapp_accounts (
     verify_token_hash   bytea,
     messages_per_second integer not null default 80 check (messages_per_second > 0),
     created_at          timestamptz not null default now(),
-    updated_at          timestamptz not null default now()
+    updated_at          timestamptz not null default now(),
+    unique (merchant_id, id)
 );
 create unique index whatsapp_accounts_phone_number_id_key on whatsapp_accounts (phone_number_id);
 create index whatsapp_accounts_merchant_idx on whatsapp_accounts (merchant_id);
@@ -110,7 +117,7 @@ create index whatsapp_accounts_merchant_idx on whatsapp_accounts (merchant_id);
 create table external_events (
     id                   uuid primary key default gen_random_uuid(),
     merchant_id          uuid not null references merchants (id) on delete cascade,
-    integration_id       uuid references integrations (id) on delete set null,
+    integration_id       uuid,
     source               text not null check (source in ('shopify', 'csv', 'api')),
     topic                text not null,
     event_type           text not null,
@@ -127,7 +134,8 @@ create table external_events (
     attempts             integer not null default 0,
     received_at          timestamptz not null default now(),
     processed_at         timestamptz,
-    unique (merchant_id, source, external_id)
+    unique (merchant_id, source, external_id),
+    foreign key (merchant_id, integration_id) references integrations (merchant_id, id) on delete set null (integration_id)
 );
 create index external_events_status_idx on external_events (merchant_id, status, received_at);
 
@@ -149,7 +157,8 @@ create table customers (
     consent_ai_replies    boolean not null default false,
     created_at            timestamptz not null default now(),
     updated_at            timestamptz not null default now(),
-    erased_at             timestamptz
+    erased_at             timestamptz,
+    unique (merchant_id, id)
 );
 create unique index customers_phone_bidx_key on customers (merchant_id, phone_bidx) where phone_bidx is not null;
 create index customers_external_idx on customers (merchant_id, external_customer_id);
@@ -157,12 +166,13 @@ create index customers_external_idx on customers (merchant_id, external_customer
 create table customer_consent_events (
     id           uuid primary key default gen_random_uuid(),
     merchant_id  uuid not null references merchants (id) on delete cascade,
-    customer_id  uuid not null references customers (id) on delete cascade,
+    customer_id  uuid not null,
     purpose      text not null check (purpose in ('utility', 'marketing', 'ai_replies')),
     granted      boolean not null,
     source       text not null,
     occurred_at  timestamptz not null,
-    recorded_at  timestamptz not null default now()
+    recorded_at  timestamptz not null default now(),
+    foreign key (merchant_id, customer_id) references customers (merchant_id, id) on delete cascade
 );
 create index customer_consent_events_customer_idx on customer_consent_events (customer_id, occurred_at);
 
@@ -178,13 +188,14 @@ create table products (
     tags          text[] not null default '{}',
     created_at    timestamptz not null default now(),
     updated_at    timestamptz not null default now(),
-    unique (merchant_id, external_id)
+    unique (merchant_id, external_id),
+    unique (merchant_id, id)
 );
 
 create table orders (
     id                  uuid primary key default gen_random_uuid(),
     merchant_id         uuid not null references merchants (id) on delete cascade,
-    customer_id         uuid references customers (id) on delete set null,
+    customer_id         uuid,
     external_order_id   text not null,
     order_number        text,
     status              text not null default 'open',
@@ -201,20 +212,24 @@ create table orders (
     last_event_at       timestamptz,
     created_at          timestamptz not null default now(),
     updated_at          timestamptz not null default now(),
-    unique (merchant_id, external_order_id)
+    unique (merchant_id, external_order_id),
+    unique (merchant_id, id),
+    foreign key (merchant_id, customer_id) references customers (merchant_id, id) on delete set null (customer_id)
 );
 create index orders_customer_idx on orders (customer_id);
 
 create table order_line_items (
     id                   uuid primary key default gen_random_uuid(),
     merchant_id          uuid not null references merchants (id) on delete cascade,
-    order_id             uuid not null references orders (id) on delete cascade,
-    product_id           uuid references products (id) on delete set null,
+    order_id             uuid not null,
+    product_id           uuid,
     external_product_id  text,
     sku                  text,
     title                text not null,
     quantity             integer not null check (quantity > 0),
-    unit_price_cents     bigint
+    unit_price_cents     bigint,
+    foreign key (merchant_id, order_id) references orders (merchant_id, id) on delete cascade,
+    foreign key (merchant_id, product_id) references products (merchant_id, id) on delete set null (product_id)
 );
 create index order_line_items_order_idx on order_line_items (order_id);
 
@@ -225,12 +240,14 @@ create table knowledge_sources (
     merchant_id   uuid not null references merchants (id) on delete cascade,
     kind          text not null check (kind in ('product', 'faq', 'document')),
     title         text not null,
-    product_id    uuid references products (id) on delete cascade,
+    product_id    uuid,
     content_hash  bytea,
     status        text not null default 'pending' check (status in ('pending', 'embedding', 'ready', 'failed')),
     error         text,
     created_at    timestamptz not null default now(),
-    updated_at    timestamptz not null default now()
+    updated_at    timestamptz not null default now(),
+    unique (merchant_id, id),
+    foreign key (merchant_id, product_id) references products (merchant_id, id) on delete cascade
 );
 create index knowledge_sources_merchant_idx on knowledge_sources (merchant_id);
 
@@ -239,12 +256,13 @@ create index knowledge_sources_merchant_idx on knowledge_sources (merchant_id);
 create table knowledge_chunks (
     id               uuid primary key default gen_random_uuid(),
     merchant_id      uuid not null references merchants (id) on delete cascade,
-    source_id        uuid not null references knowledge_sources (id) on delete cascade,
+    source_id        uuid not null,
     ordinal          integer not null,
     content          text not null,
     embedding        vector(1536) not null,
     embedding_model  text not null,
-    created_at       timestamptz not null default now()
+    created_at       timestamptz not null default now(),
+    foreign key (merchant_id, source_id) references knowledge_sources (merchant_id, id) on delete cascade
 );
 create index knowledge_chunks_source_idx on knowledge_chunks (source_id);
 create index knowledge_chunks_embedding_hnsw on knowledge_chunks
@@ -263,7 +281,8 @@ create table message_templates (
     status              text not null default 'draft' check (status in ('draft', 'approved', 'rejected')),
     created_at          timestamptz not null default now(),
     updated_at          timestamptz not null default now(),
-    unique (merchant_id, name, language)
+    unique (merchant_id, name, language),
+    unique (merchant_id, id)
 );
 
 create table retention_settings (
@@ -285,10 +304,10 @@ create table retention_settings (
 create table scheduled_messages (
     id            uuid primary key default gen_random_uuid(),
     merchant_id   uuid not null references merchants (id) on delete cascade,
-    customer_id   uuid not null references customers (id) on delete cascade,
-    order_id      uuid not null references orders (id) on delete cascade,
+    customer_id   uuid not null,
+    order_id      uuid not null,
     flow          text not null,
-    template_id   uuid references message_templates (id) on delete set null,
+    template_id   uuid,
     due_at        timestamptz not null,
     status        text not null default 'scheduled'
                   check (status in ('scheduled', 'sending', 'sent', 'skipped', 'cancelled', 'failed', 'dead')),
@@ -298,7 +317,11 @@ create table scheduled_messages (
     trail         jsonb not null default '[]',
     created_at    timestamptz not null default now(),
     updated_at    timestamptz not null default now(),
-    unique (order_id, flow)
+    unique (order_id, flow),
+    unique (merchant_id, id),
+    foreign key (merchant_id, customer_id) references customers (merchant_id, id) on delete cascade,
+    foreign key (merchant_id, order_id) references orders (merchant_id, id) on delete cascade,
+    foreign key (merchant_id, template_id) references message_templates (merchant_id, id) on delete set null (template_id)
 );
 create index scheduled_messages_due_idx on scheduled_messages (status, due_at);
 
@@ -307,24 +330,27 @@ create index scheduled_messages_due_idx on scheduled_messages (status, due_at);
 create table conversations (
     id                   uuid primary key default gen_random_uuid(),
     merchant_id          uuid not null references merchants (id) on delete cascade,
-    customer_id          uuid not null references customers (id) on delete cascade,
-    whatsapp_account_id  uuid references whatsapp_accounts (id) on delete set null,
+    customer_id          uuid not null,
+    whatsapp_account_id  uuid,
     state                text not null default 'bot' check (state in ('bot', 'human', 'closed')),
     needs_attention      boolean not null default false,
     window_started_at    timestamptz,
     last_inbound_at      timestamptz,
     summary              text,
     created_at           timestamptz not null default now(),
-    updated_at           timestamptz not null default now()
+    updated_at           timestamptz not null default now(),
+    unique (merchant_id, id),
+    foreign key (merchant_id, customer_id) references customers (merchant_id, id) on delete cascade,
+    foreign key (merchant_id, whatsapp_account_id) references whatsapp_accounts (merchant_id, id) on delete set null (whatsapp_account_id)
 );
 create index conversations_customer_idx on conversations (customer_id);
 
 create table messages (
     id                    uuid primary key default gen_random_uuid(),
     merchant_id           uuid not null references merchants (id) on delete cascade,
-    conversation_id       uuid references conversations (id) on delete cascade,
-    customer_id           uuid not null references customers (id) on delete cascade,
-    scheduled_message_id  uuid references scheduled_messages (id) on delete set null,
+    conversation_id       uuid,
+    customer_id           uuid not null,
+    scheduled_message_id  uuid,
     direction             text not null check (direction in ('inbound', 'outbound')),
     wa_message_id         text,
     kind                  text not null default 'text',
@@ -338,7 +364,10 @@ create table messages (
     guardrail             jsonb,
     cited_chunk_ids       uuid[] not null default '{}',
     sent_by               text check (sent_by in ('flow', 'bot', 'agent', 'customer')),
-    created_at            timestamptz not null default now()
+    created_at            timestamptz not null default now(),
+    foreign key (merchant_id, conversation_id) references conversations (merchant_id, id) on delete cascade,
+    foreign key (merchant_id, customer_id) references customers (merchant_id, id) on delete cascade,
+    foreign key (merchant_id, scheduled_message_id) references scheduled_messages (merchant_id, id) on delete set null (scheduled_message_id)
 );
 create unique index messages_wa_message_id_key on messages (merchant_id, wa_message_id) where wa_message_id is not null;
 create index messages_conversation_idx on messages (conversation_id, created_at);
@@ -405,54 +434,70 @@ alter default privileges in schema public grant select, insert, update, delete o
 alter default privileges in schema public grant usage, select on sequences to revive_app;
 
 -- look-ups before the tenant is known ------------------------------------------------------------
--- Each returns the few columns its caller needs for one key, never a list. They are owned by
--- revive_lookup (BYPASSRLS) so that FORCE ROW LEVEL SECURITY keeps binding the table owner.
+-- Each returns the few columns its caller needs for one exact key, never a list. They live in
+-- their own schema, which Supabase's REST layer does not publish, with an empty search_path (every
+-- name qualified), and are owned by revive_lookup (BYPASSRLS) so that FORCE ROW LEVEL SECURITY
+-- keeps binding the table owner.
 
-grant usage, create on schema public to revive_lookup;
+create schema revive_private;
+revoke all on schema revive_private from public;
+grant usage on schema revive_private to revive_app;
+-- The owner of a function must be able to create in its schema; revoked again below.
+grant usage, create on schema revive_private to revive_lookup;
+grant usage on schema public to revive_lookup;
 grant select (id, merchant_id, email, password_hash, role, disabled_at) on merchant_users to revive_lookup;
 grant select (id, merchant_id, user_id, token_hash, expires_at, revoked_at) on sessions to revive_lookup;
 grant select (id, merchant_id, key_hash, scopes, expires_at, revoked_at) on api_keys to revive_lookup;
 
-create function auth_user_by_email(p_email text)
+create function revive_private.auth_user_by_email(p_email text)
 returns table (user_id uuid, merchant_id uuid, password_hash text, role text)
 language sql stable security definer
-set search_path = pg_catalog, public
+set search_path = ''
 as $$
     select u.id, u.merchant_id, u.password_hash, u.role
-    from merchant_users u
-    where u.email = lower(p_email) and u.disabled_at is null
+    from public.merchant_users u
+    where u.email = pg_catalog.lower(p_email) and u.disabled_at is null
 $$;
 
-create function auth_session_by_token_hash(p_token_hash bytea)
+create function revive_private.auth_session_by_token_hash(p_token_hash bytea)
 returns table (session_id uuid, user_id uuid, merchant_id uuid, role text)
 language sql stable security definer
-set search_path = pg_catalog, public
+set search_path = ''
 as $$
     select s.id, s.user_id, s.merchant_id, u.role
-    from sessions s
-    join merchant_users u on u.id = s.user_id
+    from public.sessions s
+    join public.merchant_users u on u.id = s.user_id
     where s.token_hash = p_token_hash
       and s.revoked_at is null
-      and s.expires_at > now()
+      and s.expires_at > pg_catalog.now()
       and u.disabled_at is null
 $$;
 
-create function auth_api_key_by_hash(p_key_hash bytea)
+create function revive_private.auth_api_key_by_hash(p_key_hash bytea)
 returns table (key_id uuid, merchant_id uuid, scopes text[], expires_at timestamptz, revoked_at timestamptz)
 language sql stable security definer
-set search_path = pg_catalog, public
+set search_path = ''
 as $$
     select k.id, k.merchant_id, k.scopes, k.expires_at, k.revoked_at
-    from api_keys k
+    from public.api_keys k
     where k.key_hash = p_key_hash
 $$;
 
-alter function auth_user_by_email(text) owner to revive_lookup;
-alter function auth_session_by_token_hash(bytea) owner to revive_lookup;
-alter function auth_api_key_by_hash(bytea) owner to revive_lookup;
-revoke all on function auth_user_by_email(text) from public;
-revoke all on function auth_session_by_token_hash(bytea) from public;
-revoke all on function auth_api_key_by_hash(bytea) from public;
-grant execute on function auth_user_by_email(text) to revive_app;
-grant execute on function auth_session_by_token_hash(bytea) to revive_app;
-grant execute on function auth_api_key_by_hash(bytea) to revive_app;
+alter function revive_private.auth_user_by_email(text) owner to revive_lookup;
+alter function revive_private.auth_session_by_token_hash(bytea) owner to revive_lookup;
+alter function revive_private.auth_api_key_by_hash(bytea) owner to revive_lookup;
+revoke create on schema revive_private from revive_lookup;
+revoke all on all functions in schema revive_private from public;
+grant execute on all functions in schema revive_private to revive_app;
+
+-- Supabase grants EXECUTE on new functions to its API roles by default privileges; take it back.
+do $$
+begin
+    if exists (select from pg_roles where rolname = 'anon') then
+        revoke all on all functions in schema revive_private from anon;
+    end if;
+    if exists (select from pg_roles where rolname = 'authenticated') then
+        revoke all on all functions in schema revive_private from authenticated;
+    end if;
+end
+$$;

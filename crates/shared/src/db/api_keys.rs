@@ -106,7 +106,7 @@ pub async fn find_by_hash(pool: &PgPool, hash: &ApiKeyHash) -> Result<Option<Key
     let row = sqlx::query!(
         r#"select key_id as "key_id!: ApiKeyId", merchant_id as "merchant_id!: MerchantId",
                   scopes as "scopes!", expires_at, revoked_at
-           from auth_api_key_by_hash($1)"#,
+           from revive_private.auth_api_key_by_hash($1)"#,
         &hash.0[..]
     )
     .fetch_optional(pool)

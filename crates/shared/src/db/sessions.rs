@@ -40,7 +40,7 @@ pub async fn find_live(pool: &PgPool, token_hash: &[u8; 32]) -> Result<Option<Se
     let row = sqlx::query!(
         r#"select session_id as "session_id!: SessionId", user_id as "user_id!: UserId",
                   merchant_id as "merchant_id!: MerchantId", role as "role!"
-           from auth_session_by_token_hash($1)"#,
+           from revive_private.auth_session_by_token_hash($1)"#,
         &token_hash[..]
     )
     .fetch_optional(pool)

@@ -146,7 +146,7 @@ pub async fn find_for_login(pool: &PgPool, email: &str) -> Result<Option<LoginCa
     let row = sqlx::query!(
         r#"select user_id as "user_id!: UserId", merchant_id as "merchant_id!: MerchantId",
                   password_hash as "password_hash!", role as "role!"
-           from auth_user_by_email($1)"#,
+           from revive_private.auth_user_by_email($1)"#,
         email
     )
     .fetch_optional(pool)
