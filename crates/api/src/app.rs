@@ -16,7 +16,6 @@ use revive_shared::db::{self, Db};
 use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
 use tower::ServiceBuilder;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -104,18 +103,18 @@ pub fn router(state: AppState) -> Router {
                 .get::<RequestId>()
                 .and_then(|id| id.header_value().to_str().ok())
                 .unwrap_or("");
-            // The path template, not the raw URI: raw query strings can carry tokens.
+            // The path only: query strings can carry tokens.
             tracing::info_span!("http", method = %request.method(), path = %request.uri().path(), request_id)
         }))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(sentry::integrations::tower::NewSentryLayer::<axum::extract::Request>::new_from_top())
         .layer(sentry::integrations::tower::SentryHttpLayer::new().enable_transaction())
+        .layer(middleware::from_fn(crate::error::json_error_bodies))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(config.request_timeout_secs),
         ))
-        .layer(DefaultBodyLimit::max(config.max_body_bytes))
-        .layer(RequestBodyLimitLayer::new(config.max_body_bytes));
+        .layer(DefaultBodyLimit::max(config.max_body_bytes));
 
     routes::router(&state)
         .layer(middleware::from_fn(telemetry::http_metrics))

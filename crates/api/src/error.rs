@@ -5,8 +5,10 @@
 use std::collections::BTreeMap;
 
 use axum::Json;
+use axum::extract::Request;
 use axum::extract::rejection::JsonRejection;
 use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -18,6 +20,9 @@ pub type ApiResult<T> = Result<T, ApiError>;
 pub enum ApiError {
     #[error("validation failed")]
     Validation(ValidationErrors),
+    /// Well-formed JSON of the wrong shape (a missing field, a string for a number).
+    #[error("{0}")]
+    Unprocessable(String),
     #[error("{0}")]
     BadRequest(String),
     #[error("{0}")]
@@ -65,7 +70,9 @@ impl ApiError {
 
     fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
-            ApiError::Validation(_) => (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"),
+            ApiError::Validation(_) | ApiError::Unprocessable(_) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed")
+            }
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             ApiError::UnsupportedMediaType(_) => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
@@ -157,7 +164,70 @@ impl From<JsonRejection> for ApiError {
             JsonRejection::BytesRejection(_) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
                 ApiError::PayloadTooLarge
             }
-            other => ApiError::BadRequest(other.body_text()),
+            JsonRejection::JsonDataError(e) => ApiError::Unprocessable(redact_quoted(&e.body_text())),
+            other => ApiError::BadRequest(redact_quoted(&other.body_text())),
         }
+    }
+}
+
+/// serde's messages quote the rejected value (`invalid type: string "…"`); it may be a phone
+/// number or a password, so the quoted parts are blanked.
+fn redact_quoted(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut inside = false;
+    for c in text.chars() {
+        if c == '"' {
+            if inside {
+                out.push_str("…\"");
+            } else {
+                out.push('"');
+            }
+            inside = !inside;
+        } else if !inside {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Error responses made outside the handlers (405 from the router, 408 from the timeout layer)
+/// come without a body; give them the same JSON shape as every other error.
+pub async fn json_error_bodies(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_error = status.is_client_error() || status.is_server_error();
+    if !is_error || response.headers().contains_key(header::CONTENT_TYPE) {
+        return response;
+    }
+    let code = match status {
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::REQUEST_TIMEOUT => "timeout",
+        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+        s if s.is_server_error() => "internal",
+        _ => "bad_request",
+    };
+    let message = status.canonical_reason().unwrap_or("error").to_lowercase();
+    let (mut parts, _) = response.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    let body = Json(ErrorBody { error: ErrorDetail { code, message, fields: None } });
+    let mut fresh = body.into_response();
+    *fresh.status_mut() = status;
+    for (name, value) in &parts.headers {
+        fresh.headers_mut().entry(name).or_insert_with(|| value.clone());
+    }
+    fresh
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_quoted;
+
+    #[test]
+    fn quoted_values_are_blanked() {
+        assert_eq!(
+            redact_quoted(r#"email: invalid type: string "+4915123456789", expected u32 at line 1"#),
+            r#"email: invalid type: string "…", expected u32 at line 1"#
+        );
+        assert_eq!(redact_quoted("no quotes"), "no quotes");
     }
 }

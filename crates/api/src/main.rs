@@ -1,6 +1,7 @@
 //! `revive-api`: reads the configuration, builds the application, serves until SIGTERM.
 
 use std::process::ExitCode;
+use std::time::Duration;
 
 use revive_api::{app, telemetry};
 use revive_shared::config::Config;
@@ -33,9 +34,24 @@ fn main() -> ExitCode {
 }
 
 async fn run(config: Config) -> anyhow::Result<()> {
+    let grace = Duration::from_secs(config.shutdown_grace_secs);
     let listener = tokio::net::TcpListener::bind(config.bind_addr).await?;
     let application = app::Application::build(config, listener).await?;
     tracing::info!(addr = %application.local_addr()?, "revive-api listening");
-    application.serve(revive_shared::shutdown::signal()).await?;
+
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let mut server = tokio::spawn(application.serve(async {
+        let _ = stopped.await;
+    }));
+    tokio::select! {
+        joined = &mut server => return Ok(joined??),
+        () = revive_shared::shutdown::signal() => {}
+    }
+    let _ = stop.send(());
+    // In-flight requests get SHUTDOWN_GRACE_SECS to finish; then the process exits anyway.
+    match tokio::time::timeout(grace, server).await {
+        Ok(joined) => joined??,
+        Err(_) => tracing::warn!(grace_secs = grace.as_secs(), "shutdown grace period over; exiting"),
+    }
     Ok(())
 }

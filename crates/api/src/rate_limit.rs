@@ -51,7 +51,8 @@ fn non_zero(n: u32) -> NonZeroU32 {
 pub fn check<K: Clone + Hash + Eq>(limiter: &DefaultKeyedRateLimiter<K>, key: &K) -> Result<(), ApiError> {
     limiter.check_key(key).map_err(|not_until| {
         let wait = not_until.wait_time_from(DefaultClock::default().now());
-        ApiError::RateLimited { retry_after_secs: wait.as_secs().max(1) }
+        // Round up: a client that waits the advertised time must find a token.
+        ApiError::RateLimited { retry_after_secs: wait.as_secs_f64().ceil().max(1.0) as u64 }
     })
 }
 

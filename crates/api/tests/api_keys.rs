@@ -32,13 +32,22 @@ async fn a_key_works_until_revoked() {
 
     // Only the SHA-256 of the key is stored.
     let mut tx = app.db.begin(owner.merchant_id.into()).await.unwrap();
-    let plain_hits: i64 =
-        sqlx::query_scalar("select count(*) from api_keys k where k::text like '%' || $1 || '%'")
-            .bind(&key[4..])
-            .fetch_one(tx.conn())
-            .await
-            .unwrap();
+    let hex: String = key.bytes().map(|b| format!("{b:02x}")).collect();
+    let plain_hits: i64 = sqlx::query_scalar(
+        "select count(*) from api_keys k where k::text like '%' || $1 || '%' or k::text like '%' || $2 || '%'",
+    )
+    .bind(&key[4..])
+    .bind(&hex[8..])
+    .fetch_one(tx.conn())
+    .await
+    .unwrap();
     assert_eq!(plain_hits, 0);
+    let hashed: i64 = sqlx::query_scalar("select count(*) from api_keys where key_hash = sha256($1::bytea)")
+        .bind(key.as_bytes())
+        .fetch_one(tx.conn())
+        .await
+        .unwrap();
+    assert_eq!(hashed, 1, "the stored value is the key's SHA-256");
     drop(tx);
 
     assert_eq!(owner.delete(&format!("/api/v1/api-keys/{id}")).await.status(), 204);

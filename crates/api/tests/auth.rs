@@ -57,15 +57,23 @@ async fn the_session_token_is_stored_only_as_a_hash() {
         .unwrap()
         .to_owned();
     let mut tx = app.db.begin(owner.merchant_id.into()).await.unwrap();
-    let hits: i64 = sqlx::query_scalar("select count(*) from sessions s where s::text like '%' || $1 || '%'")
-        .bind(&token)
-        .fetch_one(tx.conn())
-        .await
-        .unwrap();
-    let sessions: i64 =
-        sqlx::query_scalar("select count(*) from sessions").fetch_one(tx.conn()).await.unwrap();
-    assert_eq!(sessions, 2);
+    let hex: String = token.bytes().map(|b| format!("{b:02x}")).collect();
+    let hits: i64 = sqlx::query_scalar(
+        "select count(*) from sessions s where s::text like '%' || $1 || '%' or s::text like '%' || $2 || '%'",
+    )
+    .bind(&token)
+    .bind(&hex)
+    .fetch_one(tx.conn())
+    .await
+    .unwrap();
     assert_eq!(hits, 0);
+    let hashed: i64 =
+        sqlx::query_scalar("select count(*) from sessions where token_hash = sha256($1::bytea)")
+            .bind(token.as_bytes())
+            .fetch_one(tx.conn())
+            .await
+            .unwrap();
+    assert_eq!(hashed, 1, "the stored value is the token's SHA-256");
 }
 
 #[tokio::test]
@@ -99,6 +107,32 @@ async fn invalid_signup_names_the_fields_without_echoing_values() {
         assert!(body["error"]["fields"][field].is_array(), "{field} missing in {body}");
     }
     assert!(!text.contains("short-pw"), "password echoed: {text}");
+
+    // A name of only spaces is blank, not a database error.
+    let res = common::client()
+        .post(app.url("/api/v1/auth/signup"))
+        .json(&json!({"merchant_name": "   ", "email": unique_email("b"), "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+
+    // A value of the wrong type is not echoed either.
+    let res = common::client()
+        .post(app.url("/api/v1/auth/signup"))
+        .json(&json!({"merchant_name": "Shop", "email": 4915123456789_u64, "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    let res = common::client()
+        .post(app.url("/api/v1/auth/login"))
+        .json(&json!({"email": ["+4915123456789"], "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    let text = res.text().await.unwrap();
+    assert!(!text.contains("4915123456789"), "value echoed: {text}");
 
     // Malformed JSON and a wrong content type get the same error shape.
     let res = common::client()

@@ -64,3 +64,19 @@ async fn all_of_a_merchants_keys_and_sessions_share_one_budget() {
     let other = app.signup().await;
     assert_eq!(other.get("/api/v1/users").await.status(), 200);
 }
+
+#[tokio::test]
+async fn failed_authentication_spends_the_ip_budget() {
+    let app = spawn_app_with(&[("RATE_LIMIT_PER_IP_PER_MINUTE", "3")]).await;
+    let http = common::client();
+    let guess = || {
+        let key = revive_shared::crypto::api_key::generate();
+        http.get(app.url("/api/v1/merchant")).header("x-api-key", key.expose().to_owned()).send()
+    };
+    for _ in 0..3 {
+        assert_eq!(guess().await.unwrap().status(), 401);
+    }
+    let res = guess().await.unwrap();
+    assert_eq!(res.status(), 429);
+    assert!(res.headers().contains_key("retry-after"));
+}

@@ -65,6 +65,16 @@ async fn oversized_bodies_are_refused() {
         .await
         .unwrap();
     assert_eq!(res.status(), 413);
+    assert_eq!(error_code(res).await, "payload_too_large");
+}
+
+#[tokio::test]
+async fn errors_from_outside_the_handlers_have_the_same_shape() {
+    let app = spawn_app().await;
+    let res = common::client().put(app.url("/api/v1/auth/login")).send().await.unwrap();
+    assert_eq!(res.status(), 405);
+    assert!(res.headers().contains_key("allow"));
+    assert_eq!(error_code(res).await, "method_not_allowed");
 }
 
 #[tokio::test]

@@ -92,11 +92,19 @@ async fn the_application_role_cannot_turn_rls_off() {
         "set role revive_lookup",
     ] {
         let res = sqlx::query(sqlx::AssertSqlSafe(stmt)).execute(&mut conn).await;
-        assert!(res.is_err(), "{stmt} succeeded");
+        assert_eq!(sqlstate(res.err()), Some("42501".into()), "{stmt} was not refused for lack of privilege");
     }
     // row_security = off makes a query fail rather than bypass the policies.
     sqlx::query("set row_security = off").execute(&mut conn).await.unwrap();
-    assert!(sqlx::query("select count(*) from customers").fetch_one(&mut conn).await.is_err());
+    let res = sqlx::query("select count(*) from customers").fetch_one(&mut conn).await;
+    assert_eq!(sqlstate(res.err()), Some("42501".into()));
+}
+
+fn sqlstate(err: Option<sqlx::Error>) -> Option<String> {
+    match err? {
+        sqlx::Error::Database(db) => db.code().map(|c| c.into_owned()),
+        _ => None,
+    }
 }
 
 #[tokio::test]
@@ -131,7 +139,7 @@ async fn sql_under_one_tenant_cannot_touch_another() {
             .bind(b.merchant_id)
             .execute(tx.conn())
             .await;
-    assert!(insert.is_err());
+    assert_eq!(sqlstate(insert.err()), Some("42501".into()), "RLS WITH CHECK refuses the row");
     drop(tx);
 
     // B is intact.

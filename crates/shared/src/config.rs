@@ -170,7 +170,11 @@ impl Config {
         match dotenvy::dotenv() {
             Ok(_) => {}
             Err(e) if e.not_found() => {}
-            Err(e) => return Err(invalid(".env", e.to_string())),
+            // dotenvy's message quotes the offending line, which may hold a key: report where.
+            Err(dotenvy::Error::LineParse(_, index)) => {
+                return Err(invalid(".env", format!("cannot parse the line at byte {index}")));
+            }
+            Err(_) => return Err(invalid(".env", "cannot be read")),
         }
         Self::from_vars(std::env::vars())
     }
@@ -273,8 +277,11 @@ fn invalid(name: &str, reason: impl Into<String>) -> ConfigError {
 
 fn invalid_crypto(e: &crate::crypto::CryptoError) -> ConfigError {
     match e {
+        crate::crypto::CryptoError::BadKey("ENCRYPTION_KEY_ID") => {
+            invalid("ENCRYPTION_KEY_ID", "must be 1 to 32 characters")
+        }
         crate::crypto::CryptoError::BadKey(name) => {
-            invalid(name, "must be 32 bytes, base64-encoded (openssl rand -base64 32)")
+            invalid(name, "must be 32 bytes, base64-encoded (head -c 32 /dev/urandom | base64)")
         }
         other => invalid("ENCRYPTION_KEY", other.to_string()),
     }

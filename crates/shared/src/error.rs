@@ -10,6 +10,10 @@ pub enum Error {
     Conflict(&'static str),
     #[error("invalid input: {0}")]
     Invalid(String),
+    /// Stored data that does not parse (a role or phone number the code cannot read): a bug or a
+    /// manual edit, never the caller's fault.
+    #[error("stored data is invalid: {0}")]
+    Corrupt(String),
     #[error(transparent)]
     Crypto(#[from] crate::crypto::CryptoError),
     #[error("database error")]

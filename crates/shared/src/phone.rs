@@ -46,14 +46,16 @@ impl PhoneE164 {
     }
 }
 
-/// Masks an E.164 string, keeping the leading country code (up to the first 2 digits after `+`)
-/// and the last four digits.
+/// Masks an E.164 string, keeping the country calling code and the last four digits.
 pub fn mask_e164(e164: &str) -> String {
-    let digits: Vec<char> = e164.chars().filter(char::is_ascii_digit).collect();
-    if digits.len() < 6 {
+    let Ok(number) = phonenumber::parse(None, e164) else {
         return "***".to_owned();
+    };
+    let cc = number.code().value().to_string();
+    let digits: Vec<char> = e164.chars().filter(char::is_ascii_digit).collect();
+    if digits.len() < cc.len() + 6 {
+        return format!("+{cc} ***");
     }
-    let cc: String = digits[..2].iter().collect();
     let tail = &digits[digits.len() - 4..];
     format!("+{cc} *** *** {}{} {}{}", tail[0], tail[1], tail[2], tail[3])
 }
@@ -96,5 +98,8 @@ mod tests {
         let p = PhoneE164::parse("+90 532 123 12 34", None).expect("valid TR mobile");
         assert_eq!(p.to_string(), "+90 *** *** 12 34");
         assert!(!format!("{p:?}").contains("5321231234"));
+        // One-digit country codes keep one digit, not two.
+        let us = PhoneE164::parse("+1 415 555 2671", None).expect("valid US number");
+        assert_eq!(us.masked(), "+1 *** *** 26 71");
     }
 }

@@ -40,7 +40,7 @@ impl std::str::FromStr for Role {
             "admin" => Ok(Role::Admin),
             "agent" => Ok(Role::Agent),
             "viewer" => Ok(Role::Viewer),
-            other => Err(crate::Error::Invalid(format!("unknown role {other:?}"))),
+            other => Err(crate::Error::Corrupt(format!("unknown role {other:?}"))),
         }
     }
 }

@@ -4,7 +4,9 @@
 //! session; API-key calls cannot be forged by a browser and need none. Rate limits per API key
 //! and per merchant are taken here, once the caller is known.
 
-use axum::extract::FromRequestParts;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method};
 use axum_extra::extract::CookieJar;
@@ -85,11 +87,14 @@ impl FromRequestParts<AppState> for Principal {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        if let Some(presented) = parts.headers.get(API_KEY_HEADER) {
-            let presented = presented.to_str().map_err(|_| ApiError::Unauthorized)?;
-            return api_key_principal(presented, state).await;
-        }
-        Ok(Principal::User(session_user(parts, state).await?))
+        let result = match parts.headers.get(API_KEY_HEADER) {
+            Some(presented) => match presented.to_str() {
+                Ok(presented) => api_key_principal(presented, state).await,
+                Err(_) => Err(ApiError::Unauthorized),
+            },
+            None => session_user(parts, state).await.map(Principal::User),
+        };
+        charge_failure_to_ip(parts, state, result)
     }
 }
 
@@ -97,8 +102,24 @@ impl FromRequestParts<AppState> for SessionUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        session_user(parts, state).await
+        let result = session_user(parts, state).await;
+        charge_failure_to_ip(parts, state, result)
     }
+}
+
+/// Failed authentication spends the client IP's public budget, so guessing keys or session
+/// tokens is limited like log-in attempts are.
+fn charge_failure_to_ip<T>(
+    parts: &Parts,
+    state: &AppState,
+    result: Result<T, ApiError>,
+) -> Result<T, ApiError> {
+    if matches!(result, Err(ApiError::Unauthorized))
+        && let Some(ConnectInfo(peer)) = parts.extensions.get::<ConnectInfo<SocketAddr>>()
+    {
+        rate_limit::check(&state.limiters.per_ip, &peer.ip())?;
+    }
+    result
 }
 
 async fn api_key_principal(presented: &str, state: &AppState) -> Result<Principal, ApiError> {

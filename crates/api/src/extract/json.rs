@@ -22,3 +22,13 @@ where
         Ok(Self(value))
     }
 }
+
+/// For `#[validate(custom(function = ...))]`: rejects values that are empty once trimmed (the
+/// handlers store trimmed names).
+pub fn non_blank(value: &str) -> Result<(), validator::ValidationError> {
+    if value.trim().is_empty() {
+        Err(validator::ValidationError::new("blank").with_message("must not be blank".into()))
+    } else {
+        Ok(())
+    }
+}

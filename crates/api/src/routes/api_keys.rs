@@ -27,7 +27,10 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 #[derive(Deserialize, Validate, ToSchema)]
 pub struct CreateKeyRequest {
-    #[validate(length(min = 1, max = 100, message = "must be 1 to 100 characters"))]
+    #[validate(
+        length(min = 1, max = 100, message = "must be 1 to 100 characters"),
+        custom(function = "crate::extract::json::non_blank")
+    )]
     pub name: String,
     /// Any of: events:write, imports:write, customers:read, messages:read, messages:write,
     /// knowledge:read, knowledge:write, conversations:read, conversations:write, analytics:read.

@@ -40,7 +40,10 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 #[derive(Deserialize, Validate, ToSchema)]
 pub struct SignupRequest {
-    #[validate(length(min = 1, max = 200, message = "must be 1 to 200 characters"))]
+    #[validate(
+        length(min = 1, max = 200, message = "must be 1 to 200 characters"),
+        custom(function = "crate::extract::json::non_blank")
+    )]
     pub merchant_name: String,
     #[validate(email(message = "must be a valid email address"), length(max = 254))]
     pub email: String,

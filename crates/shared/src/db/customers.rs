@@ -62,5 +62,5 @@ pub async fn phone_of(tx: &mut TenantTx, cipher: &FieldCipher, id: CustomerId) -
         .flatten()
         .ok_or(Error::NotFound)?;
     let raw = cipher.decrypt_string(&enc, &phone_context(merchant))?;
-    PhoneE164::parse(&raw, None).map_err(|e| Error::Invalid(e.to_string()))
+    PhoneE164::parse(&raw, None).map_err(|e| Error::Corrupt(e.to_string()))
 }

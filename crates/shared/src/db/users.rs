@@ -125,9 +125,13 @@ pub async fn delete(tx: &mut TenantTx, id: UserId) -> Result<()> {
     Ok(())
 }
 
+/// Counts the owners and locks their rows until the transaction ends, so two owners demoting
+/// each other at the same moment cannot leave the merchant with none.
 pub async fn count_owners(tx: &mut TenantTx) -> Result<i64> {
     let n = sqlx::query_scalar!(
-        r#"select count(*) as "n!" from merchant_users where role = 'owner' and disabled_at is null"#
+        r#"select count(*) as "n!" from (
+               select id from merchant_users where role = 'owner' and disabled_at is null for update
+           ) owners"#
     )
     .fetch_one(tx.conn())
     .await?;
