@@ -8,6 +8,7 @@ bash scripts/ensure-env.sh
 echo "[run] building revive-api (release; the first build takes several minutes)"
 cargo build --release --quiet -p revive-api
 
+# Settings for the banner below; the API reads .env itself (real environment variables win).
 set -a
 # shellcheck disable=SC1091
 source .env
@@ -15,9 +16,13 @@ set +a
 
 target/release/revive-api &
 api=$!
-trap 'kill -TERM $api 2>/dev/null; wait $api' INT TERM
+# However this script ends, the API ends with it.
+trap 'kill -TERM "$api" 2>/dev/null; wait "$api" 2>/dev/null' EXIT
+trap 'exit 130' INT TERM
 
-port=${BIND_ADDR##*:}
+bind=${BIND_ADDR:-0.0.0.0:8080}
+port=${bind##*:}
+url=${PUBLIC_BASE_URL:-http://localhost:${port}}
 deadline=$((SECONDS + 120))
 until curl -fsS "http://127.0.0.1:${port}/readyz" >/dev/null 2>&1; do
   if ! kill -0 "$api" 2>/dev/null; then
@@ -26,19 +31,18 @@ until curl -fsS "http://127.0.0.1:${port}/readyz" >/dev/null 2>&1; do
   fi
   if ((SECONDS > deadline)); then
     echo "[run] revive-api did not become ready within 120 s" >&2
-    kill -TERM "$api"
     exit 1
   fi
   sleep 0.5
 done
 
-cat <<MSG
-
-  Revive is running.
-  Dashboard:  ${PUBLIC_BASE_URL:-http://localhost:${port}}
-  API docs:   ${PUBLIC_BASE_URL:-http://localhost:${port}}/api/docs
-  Demo login: ${DEMO_EMAIL} / ${DEMO_PASSWORD}
-  Stop with Ctrl-C.
-
-MSG
+echo
+echo "  Revive is running."
+echo "  Dashboard:  ${url}"
+echo "  API docs:   ${url}/api/docs"
+case ${DEMO_SEED:-false} in
+  true | 1 | yes | on) echo "  Demo login: ${DEMO_EMAIL:-demo@revive.local} / ${DEMO_PASSWORD:-}" ;;
+esac
+echo "  Stop with Ctrl-C."
+echo
 wait "$api"

@@ -330,6 +330,10 @@ BEGIN
   IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'revive_lookup') THEN
     CREATE ROLE revive_lookup NOLOGIN BYPASSRLS;
     RAISE NOTICE 'created role revive_lookup';
+  ELSIF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'revive_lookup'
+                AND (rolcanlogin OR NOT rolbypassrls OR rolsuper)) THEN
+    ALTER ROLE revive_lookup NOLOGIN BYPASSRLS NOSUPERUSER;
+    RAISE NOTICE 'fixed attributes of role revive_lookup';
   END IF;
   IF NOT pg_has_role('revive_owner', 'revive_lookup', 'MEMBER') THEN
     GRANT revive_lookup TO revive_owner;

@@ -4,7 +4,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/setup-services.sh
-command -v curl >/dev/null || { apt-get update -qq && apt-get install -y -qq curl >/dev/null; }
 
 echo "[test] cargo fmt --check"
 cargo fmt --all --check
@@ -13,4 +12,10 @@ cargo clippy --workspace --all-targets --quiet -- -D warnings
 echo "[test] sqlx: queries against the migrated schema"
 bash scripts/sqlx-prepare.sh --check
 echo "[test] cargo test"
-cargo test --workspace
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+status=0
+cargo test --workspace 2>&1 | tee "$log" || status=$?
+# One closing line for the whole run: cargo prints a result line per test binary.
+awk '/^test result:/ { p += $4; f += $6 } END { printf "tests: %d passed, %d failed\n", p, f }' "$log"
+exit "$status"
