@@ -163,3 +163,30 @@ fn check_csrf(headers: &HeaderMap, session_token: &SecretString) -> Result<(), A
     let expected = token::csrf_for(session_token);
     if bool::from(presented.as_bytes().ct_eq(expected.as_bytes())) { Ok(()) } else { Err(ApiError::Csrf) }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(role: Role) -> Principal {
+        Principal::User(SessionUser {
+            session_id: SessionId::new(),
+            user_id: UserId::new(),
+            merchant_id: MerchantId::new(),
+            role,
+        })
+    }
+
+    #[test]
+    fn users_need_the_role_and_keys_need_the_scope() {
+        assert!(user(Role::Admin).require(Scope::EventsWrite, Role::Admin).is_ok());
+        assert!(user(Role::Agent).require(Scope::EventsWrite, Role::Admin).is_err());
+        let key = Principal::ApiKey {
+            key_id: ApiKeyId::new(),
+            merchant_id: MerchantId::new(),
+            scopes: vec![Scope::EventsWrite],
+        };
+        assert!(key.require(Scope::EventsWrite, Role::Owner).is_ok());
+        assert!(matches!(key.require(Scope::ImportsWrite, Role::Viewer), Err(ApiError::Forbidden(_))));
+    }
+}
