@@ -429,6 +429,9 @@ redis_ping() {
 }
 
 setup_redis() {
+    # The server binary is needed even with a Redis already running: the fault tests start and
+    # kill Redis servers of their own.
+    ensure_pkgs redis-server redis-tools
     if [[ -n ${REDIS_URL:-} ]]; then
         if command -v redis-cli >/dev/null 2>&1; then
             [[ $(redis-cli -u "$REDIS_URL" ping 2>/dev/null) == PONG ]] || die "REDIS_URL does not answer PING"
@@ -438,18 +441,15 @@ setup_redis() {
         fi
         return 0
     fi
+    # (The package's own init script may have started one just now.)
     if ! redis_ping; then
-        ensure_pkgs redis-server redis-tools
-        # The package's own init script may have started it just now.
-        if ! redis_ping; then
-            local dir="$LOCAL_DIR/redis"
-            mkdir -p "$dir"
-            log "starting redis-server on $REDIS_HOST:$REDIS_PORT (data in .local/redis)"
-            redis-server --daemonize yes --bind "$REDIS_HOST" --port "$REDIS_PORT" \
-                --dir "$dir" --logfile "$dir/redis.log" --save "" --appendonly yes
-            wait_for "Redis on $REDIS_HOST:$REDIS_PORT" redis_ping ||
-                die "Redis did not answer within ${WAIT_SECS}s (log: $dir/redis.log)"
-        fi
+        local dir="$LOCAL_DIR/redis"
+        mkdir -p "$dir"
+        log "starting redis-server on $REDIS_HOST:$REDIS_PORT (data in .local/redis)"
+        redis-server --daemonize yes --bind "$REDIS_HOST" --port "$REDIS_PORT" \
+            --dir "$dir" --logfile "$dir/redis.log" --save "" --appendonly yes
+        wait_for "Redis on $REDIS_HOST:$REDIS_PORT" redis_ping ||
+            die "Redis did not answer within ${WAIT_SECS}s (log: $dir/redis.log)"
     fi
     log "redis ok"
 }

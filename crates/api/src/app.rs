@@ -10,6 +10,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Request, StatusCode, header};
 use axum::middleware;
+use revive_shared::clock::Clock;
 use revive_shared::config::Config;
 use revive_shared::crypto::password;
 use revive_shared::db::{self, Db};
@@ -21,6 +22,8 @@ use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+use revive_workers::Queues;
+
 use crate::rate_limit::{self, Limiters};
 use crate::state::AppState;
 use crate::{routes, seed, telemetry};
@@ -31,12 +34,45 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     state: AppState,
+    workers: Option<Workers>,
+}
+
+/// The job workers, when they run inside the API process (single-machine mode).
+struct Workers {
+    stop: tokio::sync::watch::Sender<bool>,
+    handle: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl Workers {
+    fn start(state: &AppState) -> Self {
+        let deps = revive_workers::Deps::new(
+            state.config.clone(),
+            state.db.clone(),
+            state.queues.clone(),
+            state.clock.clone(),
+        );
+        let grace = Duration::from_secs(state.config.shutdown_grace_secs);
+        let (stop, mut stopped) = tokio::sync::watch::channel(false);
+        let handle = tokio::spawn(revive_workers::runner::run(deps, grace, async move {
+            let _ = stopped.wait_for(|s| *s).await;
+        }));
+        Workers { stop, handle }
+    }
 }
 
 impl Application {
     /// Migrates (when configured), connects, seeds the demo merchant (when configured) and
     /// builds the router. Serving starts with [`Application::serve`].
     pub async fn build(config: Config, listener: TcpListener) -> anyhow::Result<Self> {
+        Self::build_with_clock(config, listener, Clock::system()).await
+    }
+
+    /// As [`Application::build`], with the clock the jobs decide by (tests move it forward).
+    pub async fn build_with_clock(
+        config: Config,
+        listener: TcpListener,
+        clock: Clock,
+    ) -> anyhow::Result<Self> {
         if config.run_migrations {
             let owner_url = config
                 .database_owner_url
@@ -47,18 +83,27 @@ impl Application {
         let db = Db::connect(&config.database_url, config.database_max_connections)
             .await
             .context("connecting to Postgres (DATABASE_URL)")?;
-        let redis = connect_redis(config.redis_url.expose_secret()).await?;
+        let redis = revive_workers::queue::connect(config.redis_url.expose_secret()).await?;
+        let queues = Queues::new(redis.clone(), &config.jobs.queue_prefix);
         tokio::task::spawn_blocking(password::warm_up).await?;
 
         let limiters = Arc::new(Limiters::new(&config.rate_limits));
         rate_limit::spawn_janitor(limiters.clone());
-        let state =
-            AppState { config: Arc::new(config), db, redis, limiters, metrics: telemetry::metrics_handle() };
+        let state = AppState {
+            config: Arc::new(config),
+            db,
+            redis,
+            limiters,
+            metrics: telemetry::metrics_handle(),
+            queues,
+            clock,
+        };
         if let Some(demo) = &state.config.demo_seed {
             seed::demo_merchant(&state.db, demo).await.context("seeding the demo merchant")?;
         }
         let router = router(state.clone());
-        Ok(Self { listener, router, state })
+        let workers = state.config.jobs.run_in_api.then(|| Workers::start(&state));
+        Ok(Self { listener, router, state, workers })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -69,23 +114,20 @@ impl Application {
         &self.state
     }
 
-    /// Serves until `shutdown` resolves, then lets in-flight requests finish.
+    /// Serves until `shutdown` resolves, then lets in-flight requests and jobs finish.
     pub async fn serve(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await
+        let served = axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await;
+        if let Some(workers) = self.workers {
+            let _ = workers.stop.send(true);
+            match workers.handle.await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => tracing::error!(error = format!("{e:#}"), "workers stopped with an error"),
+                Err(e) => tracing::error!(error = %e, "workers task failed"),
+            }
+        }
+        served
     }
-}
-
-/// Redis with a response timeout longer than redis-rs's 500 ms default, which turns a busy
-/// moment into errors (STACK.md, apalis pitfall 7).
-async fn connect_redis(url: &str) -> anyhow::Result<redis::aio::ConnectionManager> {
-    let client = redis::Client::open(url).context("REDIS_URL is not a valid Redis URL")?;
-    let config = redis::aio::ConnectionManagerConfig::new()
-        .set_connection_timeout(Some(Duration::from_secs(5)))
-        .set_response_timeout(Some(Duration::from_secs(5)));
-    redis::aio::ConnectionManager::new_with_config(client, config)
-        .await
-        .context("connecting to Redis (REDIS_URL)")
 }
 
 pub fn router(state: AppState) -> Router {

@@ -10,6 +10,7 @@ use axum::extract::rejection::JsonRejection;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use revive_shared::redact::redact_quoted;
 use serde::Serialize;
 use utoipa::ToSchema;
 use validator::ValidationErrors;
@@ -20,6 +21,9 @@ pub type ApiResult<T> = Result<T, ApiError>;
 pub enum ApiError {
     #[error("validation failed")]
     Validation(ValidationErrors),
+    /// Field errors found outside `validator` (field path → messages).
+    #[error("validation failed")]
+    InvalidFields(BTreeMap<String, Vec<String>>),
     /// Well-formed JSON of the wrong shape (a missing field, a string for a number).
     #[error("{0}")]
     Unprocessable(String),
@@ -68,9 +72,14 @@ impl ApiError {
         ApiError::Internal(e.into())
     }
 
+    /// A 422 `validation_failed` naming one field, for checks `validator` cannot express.
+    pub fn field(field: &str, message: &str) -> Self {
+        ApiError::InvalidFields([(field.to_owned(), vec![message.to_owned()])].into())
+    }
+
     fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
-            ApiError::Validation(_) | ApiError::Unprocessable(_) => {
+            ApiError::Validation(_) | ApiError::InvalidFields(_) | ApiError::Unprocessable(_) => {
                 (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed")
             }
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
@@ -121,6 +130,7 @@ impl IntoResponse for ApiError {
         let (status, code) = self.status_and_code();
         let fields = match &self {
             ApiError::Validation(errors) => Some(field_messages(errors)),
+            ApiError::InvalidFields(fields) => Some(fields.clone()),
             _ => None,
         };
         if let ApiError::Internal(e) = &self {
@@ -170,26 +180,6 @@ impl From<JsonRejection> for ApiError {
     }
 }
 
-/// serde's messages quote the rejected value (`invalid type: string "…"`); it may be a phone
-/// number or a password, so the quoted parts are blanked.
-fn redact_quoted(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut inside = false;
-    for c in text.chars() {
-        if c == '"' {
-            if inside {
-                out.push_str("…\"");
-            } else {
-                out.push('"');
-            }
-            inside = !inside;
-        } else if !inside {
-            out.push(c);
-        }
-    }
-    out
-}
-
 /// Error responses made outside the handlers (405 from the router, 408 from the timeout layer)
 /// come without a body; give them the same JSON shape as every other error.
 pub async fn json_error_bodies(request: Request, next: Next) -> Response {
@@ -216,18 +206,4 @@ pub async fn json_error_bodies(request: Request, next: Next) -> Response {
         fresh.headers_mut().entry(name).or_insert_with(|| value.clone());
     }
     fresh
-}
-
-#[cfg(test)]
-mod tests {
-    use super::redact_quoted;
-
-    #[test]
-    fn quoted_values_are_blanked() {
-        assert_eq!(
-            redact_quoted(r#"email: invalid type: string "+4915123456789", expected u32 at line 1"#),
-            r#"email: invalid type: string "…", expected u32 at line 1"#
-        );
-        assert_eq!(redact_quoted("no quotes"), "no quotes");
-    }
 }

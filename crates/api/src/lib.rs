@@ -4,6 +4,7 @@
 pub mod app;
 pub mod error;
 pub mod extract;
+pub mod ingest;
 pub mod rate_limit;
 pub mod routes;
 pub mod seed;

@@ -6,6 +6,7 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use redis::aio::ConnectionManager;
 use revive_shared::config::Config;
 use revive_shared::db::Db;
+use revive_workers::Queues;
 
 use crate::rate_limit::Limiters;
 
@@ -16,4 +17,6 @@ pub struct AppState {
     pub redis: ConnectionManager,
     pub limiters: Arc<Limiters>,
     pub metrics: PrometheusHandle,
+    pub queues: Queues,
+    pub clock: revive_shared::clock::Clock,
 }

@@ -60,6 +60,24 @@ struct Raw {
     log_format: String,
     #[serde(default = "defaults::web_dist_dir")]
     web_dist_dir: String,
+    #[serde(default = "defaults::queue_prefix")]
+    queue_prefix: String,
+    #[serde(default = "defaults::run_workers")]
+    run_workers: String,
+    #[serde(default = "defaults::worker_concurrency")]
+    worker_concurrency: String,
+    #[serde(default = "defaults::sweep_interval_secs")]
+    sweep_interval_secs: String,
+    #[serde(default = "defaults::ingest_max_body_bytes")]
+    ingest_max_body_bytes: String,
+    #[serde(default = "defaults::import_max_bytes")]
+    import_max_bytes: String,
+    #[serde(default = "defaults::import_wait_secs")]
+    import_wait_secs: String,
+    #[serde(default = "defaults::meta_graph_base_url")]
+    meta_graph_base_url: String,
+    #[serde(default = "defaults::meta_graph_version")]
+    meta_graph_version: String,
     #[serde(default)]
     demo_seed: Option<String>,
     #[serde(default = "defaults::demo_email")]
@@ -113,6 +131,33 @@ mod defaults {
     pub fn web_dist_dir() -> String {
         "web/public".into()
     }
+    pub fn queue_prefix() -> String {
+        "revive".into()
+    }
+    pub fn run_workers() -> String {
+        "true".into()
+    }
+    pub fn worker_concurrency() -> String {
+        "4".into()
+    }
+    pub fn sweep_interval_secs() -> String {
+        "5".into()
+    }
+    pub fn ingest_max_body_bytes() -> String {
+        "5242880".into()
+    }
+    pub fn import_max_bytes() -> String {
+        "209715200".into()
+    }
+    pub fn import_wait_secs() -> String {
+        "20".into()
+    }
+    pub fn meta_graph_base_url() -> String {
+        "https://graph.facebook.com".into()
+    }
+    pub fn meta_graph_version() -> String {
+        "v23.0".into()
+    }
     pub fn demo_email() -> String {
         "demo@revive.local".into()
     }
@@ -161,6 +206,43 @@ pub struct Config {
     pub log_format: LogFormat,
     pub web_dist_dir: PathBuf,
     pub demo_seed: Option<DemoSeed>,
+    pub jobs: JobSettings,
+    pub ingest: IngestSettings,
+    pub whatsapp: WhatsAppSettings,
+}
+
+/// The Meta Graph API, for merchants who connected a WhatsApp number.
+#[derive(Debug, Clone)]
+pub struct WhatsAppSettings {
+    /// Base URL without a trailing slash (a mock or proxy in tests and staging).
+    pub graph_base_url: String,
+    /// Pinned Graph API version, e.g. `v23.0`.
+    pub graph_version: String,
+}
+
+/// Background jobs: where their queues live and how they run.
+#[derive(Debug, Clone)]
+pub struct JobSettings {
+    /// Prefix of every Redis key the queues write (`revive:process_event:data`, ...), so several
+    /// deployments (or test runs) can share one Redis.
+    pub queue_prefix: String,
+    /// Run the workers inside `revive-api` as well (single-machine mode).
+    pub run_in_api: bool,
+    /// Jobs one worker process runs at once, per queue.
+    pub concurrency: u32,
+    /// How often the sweeper looks for events that the queue may not hold.
+    pub sweep_interval_secs: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct IngestSettings {
+    /// Largest webhook body or events-API batch accepted (Shopify orders can be large).
+    pub ingest_max_body_bytes: usize,
+    /// Largest CSV upload accepted.
+    pub import_max_bytes: u64,
+    /// How long an upload request waits for its import to finish before answering 202 with the
+    /// import to poll.
+    pub import_wait_secs: u64,
 }
 
 impl Config {
@@ -263,8 +345,63 @@ impl Config {
             },
             web_dist_dir: PathBuf::from(raw.web_dist_dir),
             demo_seed,
+            jobs: JobSettings {
+                queue_prefix: parse_queue_prefix(&raw.queue_prefix)?,
+                run_in_api: parse_bool(&raw.run_workers, "RUN_WORKERS")?,
+                concurrency: parse_positive(&raw.worker_concurrency, "WORKER_CONCURRENCY")?,
+                sweep_interval_secs: u64::from(parse_positive(
+                    &raw.sweep_interval_secs,
+                    "SWEEP_INTERVAL_SECS",
+                )?),
+            },
+            whatsapp: WhatsAppSettings {
+                graph_base_url: {
+                    let url = raw.meta_graph_base_url.trim().trim_end_matches('/').to_owned();
+                    if !(url.starts_with("http://") || url.starts_with("https://")) {
+                        return Err(invalid("META_GRAPH_BASE_URL", "must start with http:// or https://"));
+                    }
+                    url
+                },
+                graph_version: {
+                    let v = raw.meta_graph_version.trim();
+                    let ok = v
+                        .strip_prefix('v')
+                        .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit() || c == '.'));
+                    if !ok {
+                        return Err(invalid("META_GRAPH_VERSION", "expected a version like v23.0"));
+                    }
+                    v.to_owned()
+                },
+            },
+            ingest: IngestSettings {
+                ingest_max_body_bytes: parse_positive(&raw.ingest_max_body_bytes, "INGEST_MAX_BODY_BYTES")?
+                    as usize,
+                import_max_bytes: raw
+                    .import_max_bytes
+                    .trim()
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or_else(|| {
+                        invalid("IMPORT_MAX_BYTES", "expected a positive whole number of bytes")
+                    })?,
+                import_wait_secs: raw
+                    .import_wait_secs
+                    .trim()
+                    .parse::<u64>()
+                    .map_err(|_| invalid("IMPORT_WAIT_SECS", "expected a whole number of seconds"))?,
+            },
         })
     }
+}
+
+/// Redis key prefixes: letters, digits, `-`, `_` and `:` only, so keys stay readable and safe.
+fn parse_queue_prefix(v: &str) -> Result<String, ConfigError> {
+    let v = v.trim();
+    let ok = !v.is_empty()
+        && v.len() <= 64
+        && v.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ':'));
+    if ok { Ok(v.to_owned()) } else { Err(invalid("QUEUE_PREFIX", "expected 1 to 64 of a-z, 0-9, -, _, :")) }
 }
 
 fn required(v: Option<SecretString>, name: &str) -> Result<SecretString, ConfigError> {

@@ -46,3 +46,41 @@ id_type!(UserId);
 id_type!(SessionId);
 id_type!(ApiKeyId);
 id_type!(CustomerId);
+id_type!(IntegrationId);
+id_type!(EventId);
+id_type!(ImportId);
+
+/// A Shopify shop's permanent domain, `your-store.myshopify.com`, lower case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShopDomain(pub String);
+
+impl ShopDomain {
+    pub fn parse(raw: &str) -> Option<Self> {
+        let d = raw.trim().to_ascii_lowercase();
+        let d = d.strip_prefix("https://").unwrap_or(&d).trim_end_matches('/');
+        let name = d.strip_suffix(".myshopify.com")?;
+        let ok = (1..=60).contains(&name.len())
+            && !name.starts_with('-')
+            && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        ok.then(|| ShopDomain(d.to_owned()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ShopDomain;
+
+    #[test]
+    fn shop_domains() {
+        assert_eq!(
+            ShopDomain::parse(" My-Store.myshopify.com ").map(|d| d.0).as_deref(),
+            Some("my-store.myshopify.com")
+        );
+        assert!(ShopDomain::parse("https://x1.myshopify.com/").is_some());
+        assert!(ShopDomain::parse("my-store.myshopify.com.evil.test").is_none());
+        assert!(ShopDomain::parse("-x.myshopify.com").is_none());
+        assert!(ShopDomain::parse(".myshopify.com").is_none());
+        assert!(ShopDomain::parse("a_b.myshopify.com").is_none());
+        assert!(ShopDomain::parse("shop.example.com").is_none());
+    }
+}

@@ -20,7 +20,12 @@ impl PhoneE164 {
     /// Parses a free-text phone number. `default_country` (ISO 3166 alpha-2, e.g. "DE") is used
     /// for numbers written without a `+` prefix.
     pub fn parse(raw: &str, default_country: Option<&str>) -> Result<Self, PhoneError> {
+        // A number in international form names its own country. The `phonenumber` crate can
+        // misread one when given a default country as well: with `CA`, "+4915123456789" came
+        // back as +495123456789 (the NANP national prefix "1" stripped after the country code).
+        let international = raw.trim_start().starts_with('+');
         let country = default_country
+            .filter(|_| !international)
             .map(|c| {
                 c.trim()
                     .to_ascii_uppercase()
@@ -82,6 +87,14 @@ mod tests {
         let b = PhoneE164::parse("0151 23456789", Some("de")).expect("national with country");
         assert_eq!(a.expose(), "+4915123456789");
         assert_eq!(a, b);
+    }
+
+    #[test]
+    fn international_numbers_ignore_the_default_country() {
+        for country in ["CA", "US", "DE", "TR"] {
+            let p = PhoneE164::parse("+4915123456789", Some(country)).expect("valid German mobile");
+            assert_eq!(p.expose(), "+4915123456789", "read with {country}");
+        }
     }
 
     #[test]

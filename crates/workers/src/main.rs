@@ -1,14 +1,14 @@
-//! `revive-workers`: the background job processes.
-//!
-//! The order, scheduling and conversation workers arrive with their issues (see docs/
-//! architecture.md). Today this binary checks its configuration and its connections, reports
-//! ready, and waits for SIGTERM, so deployments can already run it as a separate process.
+//! `revive-workers`: the background job processes. Run as many as you like against one
+//! Postgres and one Redis; each registers its workers under names unique to the process.
 
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use revive_shared::config::{Config, LogFormat};
 use revive_shared::db::Db;
+use revive_workers::{Deps, Queues};
 use secrecy::ExposeSecret;
 
 #[tokio::main]
@@ -40,13 +40,12 @@ async fn run(config: Config) -> anyhow::Result<()> {
         .await
         .context("connecting to Postgres (DATABASE_URL)")?;
     db.ping().await?;
-    let redis = redis::Client::open(config.redis_url.expose_secret())
-        .context("REDIS_URL is not a valid Redis URL")?;
-    let mut conn =
-        redis.get_multiplexed_async_connection().await.context("connecting to Redis (REDIS_URL)")?;
-    let _: String = redis::cmd("PING").query_async(&mut conn).await?;
-    tracing::info!("revive-workers ready (no job types registered yet)");
-    revive_shared::shutdown::signal().await;
-    tracing::info!("revive-workers stopping");
+    let redis = revive_workers::queue::connect(config.redis_url.expose_secret()).await?;
+    let queues = Queues::new(redis, &config.jobs.queue_prefix);
+    let grace = Duration::from_secs(config.shutdown_grace_secs);
+    let deps = Deps::new(Arc::new(config), db, queues, revive_shared::clock::Clock::system());
+    tracing::info!("revive-workers running");
+    revive_workers::runner::run(deps, grace, revive_shared::shutdown::signal()).await?;
+    tracing::info!("revive-workers stopped");
     Ok(())
 }

@@ -5,9 +5,16 @@ pub mod api_keys;
 pub mod audit;
 pub mod auth;
 pub mod dashboard;
+pub mod events;
 pub mod health;
+pub mod imports;
+pub mod integrations;
 pub mod merchant;
 pub mod openapi;
+pub mod scheduled;
+pub mod settings;
+pub mod shopify_webhook;
+pub mod templates;
 pub mod users;
 
 use axum::Router;
@@ -31,11 +38,18 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(merchant::router())
         .merge(users::router())
         .merge(api_keys::router())
-        .merge(audit::router());
+        .merge(audit::router())
+        .merge(integrations::router())
+        .merge(events::router(state))
+        .merge(imports::router())
+        .merge(templates::router())
+        .merge(settings::router())
+        .merge(scheduled::router());
     let (api, doc) = api.split_for_parts();
 
     Router::new()
         .merge(health::router())
+        .merge(shopify_webhook::router(state))
         .merge(api)
         .merge(openapi::router(doc))
         // Unknown API paths are JSON 404s, not the dashboard's index page.

@@ -5,6 +5,7 @@ pub mod api_key;
 pub mod blind_index;
 pub mod field;
 pub mod password;
+pub mod signature;
 pub mod token;
 
 pub use api_key::{ApiKeyHash, NewApiKey, Scope};

@@ -8,9 +8,18 @@
 pub mod api_keys;
 pub mod audit;
 pub mod customers;
+pub mod events;
+pub mod imports;
+pub mod integrations;
 pub mod merchants;
+pub mod orders;
+pub mod retention;
+pub mod scheduled;
+pub mod sending;
 pub mod sessions;
+pub mod templates;
 pub mod users;
+pub mod whatsapp_accounts;
 
 use std::time::Duration;
 

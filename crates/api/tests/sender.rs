@@ -1,0 +1,331 @@
+//! The sender against a Meta Graph API mock, with the app's clock moved to T+3 days.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use chrono::{DateTime, Duration, Utc};
+use common::*;
+use revive_shared::db::whatsapp_accounts;
+use serde_json::{Value, json};
+use wiremock::matchers::{header, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+fn at(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().to_utc()
+}
+
+struct Setup {
+    app: TestApp,
+    owner: Account,
+    key: String,
+    meta: MockServer,
+    /// The merchant's WhatsApp phone number id (unique across Revive).
+    pnid: String,
+}
+
+/// A merchant with a Meta number, an approved check-in template and no quiet hours (tests that
+/// need them set them).
+async fn setup() -> Setup {
+    let meta = MockServer::start().await;
+    let app = spawn_app_with(&[("META_GRAPH_BASE_URL", &meta.uri())]).await;
+    let owner = app.signup().await;
+    let (_, key) = owner.create_key(&["events:write"]).await;
+    let mut tx = app.db.begin(owner.merchant_id.into()).await.unwrap();
+    let pnid = format!("10{}", uuid::Uuid::new_v4().as_u128() % 10_000_000_000_000);
+    whatsapp_accounts::connect_meta(&mut tx, &app.config.cipher, &pnid, "EAAG-test-token").await.unwrap();
+    tx.commit().await.unwrap();
+    let t = owner
+        .post(
+            "/api/v1/templates",
+            json!({"flow": "checkin", "name": "checkin", "language": "en", "category": "utility",
+            "body": "Hi {{first_name}}, how is {{product}}?", "meta_template_name": "order_checkin"}),
+        )
+        .await;
+    let t: Value = t.json().await.unwrap();
+    let res = owner
+        .patch(&format!("/api/v1/templates/{}", t["id"].as_str().unwrap()), json!({"status": "approved"}))
+        .await;
+    assert_eq!(res.status(), 200);
+    let res = owner
+        .patch(
+            "/api/v1/settings/retention",
+            json!({"quiet_hours_start": "00:00", "quiet_hours_end": "00:00"}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    Setup { app, owner, key, meta, pnid }
+}
+
+impl Setup {
+    /// An order placed and delivered at `delivered` by a customer in `tz`.
+    async fn delivered_order(&self, id: &str, delivered: &str, tz: &str) {
+        for (t, when) in [("order.created", "2026-10-01T08:00:00Z"), ("order.delivered", delivered)] {
+            let event = json!({"type": t, "external_id": format!("{id}-{t}"), "occurred_at": when,
+                "order": {"id": id, "number": format!("#{id}"), "items": [{"title": "Lavender soap", "quantity": 1}]},
+                "customer": {"phone": "+905321231234", "name": "Ayşe Yılmaz", "timezone": tz}});
+            let res = reqwest::Client::new()
+                .post(self.app.url("/api/v1/events"))
+                .header("x-api-key", &self.key)
+                .json(&event)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 202);
+        }
+        eventually(15, "two schedules", || async {
+            let list: Value = self.owner.get("/api/v1/scheduled-messages").await.json().await.unwrap();
+            (list.as_array().unwrap().iter().filter(|m| m["status"] == "scheduled").count() >= 2)
+                .then_some(())
+        })
+        .await;
+    }
+
+    async fn checkin(&self) -> Value {
+        let list: Value =
+            self.owner.get("/api/v1/scheduled-messages?flow=checkin").await.json().await.unwrap();
+        list[0].clone()
+    }
+
+    async fn checkin_becomes(&self, status: &str) -> Value {
+        eventually(20, &format!("the check-in to be {status}"), || async {
+            let m = self.checkin().await;
+            (m["status"] == status).then_some(m)
+        })
+        .await
+    }
+
+    async fn meta_requests(&self) -> Vec<Value> {
+        self.meta
+            .received_requests()
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| serde_json::from_slice(&r.body).unwrap())
+            .collect()
+    }
+}
+
+fn accepted() -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(json!({"messaging_product": "whatsapp",
+        "contacts": [{"input": "905321231234", "wa_id": "905321231234"}], "messages": [{"id": "wamid.TEST1"}]}))
+}
+
+/// The scenarios run one after another: the dispatcher of a running app serves every merchant
+/// in the database, so two apps with different clocks at once would send each other's messages.
+#[tokio::test]
+async fn sending() {
+    at_t_plus_3_one_template_goes_to_meta_with_the_right_phone_name_and_variables().await;
+    a_message_due_at_two_in_the_morning_goes_out_when_quiet_hours_end().await;
+    meta_429_is_retried().await;
+    meta_131026_fails_without_retry().await;
+    a_fulfilled_order_without_a_delivery_event_is_presumed_delivered().await;
+    send_now_and_replay().await;
+    a_flushed_redis_loses_no_schedule().await;
+}
+
+async fn at_t_plus_3_one_template_goes_to_meta_with_the_right_phone_name_and_variables() {
+    let s = setup().await;
+    Mock::given(method("POST"))
+        .and(path(format!("/v23.0/{}/messages", s.pnid)))
+        .and(header("authorization", "Bearer EAAG-test-token"))
+        .respond_with(accepted())
+        .mount(&s.meta)
+        .await;
+    s.app.clock.set(at("2026-11-20T10:00:00Z"));
+    s.delivered_order("1001", "2026-11-20T10:00:00Z", "Europe/Istanbul").await;
+    let checkin = s.checkin().await;
+    assert_eq!(checkin["due_at"], "2026-11-23T10:00:00Z");
+
+    s.app.clock.set(at("2026-11-23T10:00:30Z"));
+    let sent = s.checkin_becomes("sent").await;
+    let requests = s.meta_requests().await;
+    assert_eq!(requests.len(), 1, "exactly one send: {requests:?}");
+    let r = &requests[0];
+    assert_eq!(r["to"], "905321231234");
+    assert_eq!(r["type"], "template");
+    assert_eq!(r["template"]["name"], "order_checkin");
+    assert_eq!(
+        r["template"]["components"][0]["parameters"],
+        json!([{"type": "text", "text": "Ayşe"}, {"type": "text", "text": "Lavender soap"}])
+    );
+    assert_eq!(r["biz_opaque_callback_data"], sent["id"]);
+    let events: Vec<&str> =
+        sent["trail"].as_array().unwrap().iter().map(|t| t["event"].as_str().unwrap()).collect();
+    assert_eq!(events, vec!["scheduled", "sending", "sent"]);
+
+    // T+14: the review needs marketing consent, which this customer never gave.
+    s.app.clock.set(at("2026-12-04T10:00:30Z"));
+    let review = eventually(20, "the review to be skipped", || async {
+        let list: Value = s.owner.get("/api/v1/scheduled-messages?flow=review").await.json().await.unwrap();
+        (list[0]["status"] == "skipped").then(|| list[0].clone())
+    })
+    .await;
+    assert_eq!(review["reason"], "no WhatsApp marketing consent");
+    assert_eq!(s.meta_requests().await.len(), 1);
+}
+
+async fn a_message_due_at_two_in_the_morning_goes_out_when_quiet_hours_end() {
+    let s = setup().await;
+    Mock::given(method("POST")).respond_with(accepted()).mount(&s.meta).await;
+    let res = s
+        .owner
+        .patch(
+            "/api/v1/settings/retention",
+            json!({"quiet_hours_start": "21:00", "quiet_hours_end": "09:00"}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    // Delivered 23:00 UTC = 02:00 in Istanbul; due three days later at 02:00 local.
+    s.app.clock.set(at("2026-11-01T23:00:00Z"));
+    s.delivered_order("2002", "2026-11-01T23:00:00Z", "Europe/Istanbul").await;
+    s.app.clock.set(at("2026-11-04T23:00:10Z"));
+    let moved = eventually(20, "the check-in to move", || async {
+        let m = s.checkin().await;
+        (m["due_at"] == "2026-11-05T06:00:00Z").then_some(m)
+    })
+    .await;
+    assert_eq!(moved["status"], "scheduled");
+    assert!(moved["reason"].as_str().unwrap().contains("quiet hours in Europe/Istanbul"), "{moved}");
+    assert!(s.meta_requests().await.is_empty());
+    s.app.clock.set(at("2026-11-05T06:00:10Z"));
+    s.checkin_becomes("sent").await;
+    assert_eq!(s.meta_requests().await.len(), 1);
+}
+
+async fn meta_429_is_retried() {
+    let s = setup().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(429).set_body_json(json!({"error": {"code": 130429, "message": "rate"}})),
+        )
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&s.meta)
+        .await;
+    Mock::given(method("POST")).respond_with(accepted()).with_priority(2).mount(&s.meta).await;
+    s.app.clock.set(at("2026-11-20T10:00:00Z"));
+    s.delivered_order("3003", "2026-11-20T10:00:00Z", "UTC").await;
+    s.app.clock.set(at("2026-11-23T10:00:30Z"));
+    let retried = eventually(20, "a retry to be scheduled", || async {
+        let m = s.checkin().await;
+        (m["attempts"] == 1 && m["status"] == "scheduled").then_some(m)
+    })
+    .await;
+    assert!(retried["reason"].as_str().unwrap().contains("130429"), "{retried}");
+    s.app.clock.advance(Duration::hours(1));
+    let sent = s.checkin_becomes("sent").await;
+    assert_eq!(sent["attempts"], 2);
+    assert_eq!(s.meta_requests().await.len(), 2);
+}
+
+/// A number that is not on WhatsApp: failed at once, never retried.
+async fn meta_131026_fails_without_retry() {
+    let t = setup().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(400)
+                .set_body_json(json!({"error": {"code": 131026, "message": "Message undeliverable",
+            "error_data": {"details": "recipient is not a WhatsApp user"}}})),
+        )
+        .mount(&t.meta)
+        .await;
+    t.app.clock.set(at("2026-11-20T10:00:00Z"));
+    t.delivered_order("4004", "2026-11-20T10:00:00Z", "UTC").await;
+    t.app.clock.set(at("2026-11-23T10:00:30Z"));
+    let failed = t.checkin_becomes("failed").await;
+    assert!(failed["reason"].as_str().unwrap().contains("131026"), "{failed}");
+    t.app.clock.advance(Duration::days(1));
+    // The dispatcher runs every second; a failed message is not due any more.
+    tokio::time::timeout(std::time::Duration::from_secs(3), async {
+        loop {
+            assert_eq!(t.meta_requests().await.len(), 1, "never retried");
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+    })
+    .await
+    .ok();
+}
+
+async fn a_fulfilled_order_without_a_delivery_event_is_presumed_delivered() {
+    let s = setup().await;
+    Mock::given(method("POST")).respond_with(accepted()).mount(&s.meta).await;
+    s.app.clock.set(at("2026-11-10T10:00:00Z"));
+    for (t, when) in [("order.created", "2026-11-09T08:00:00Z"), ("order.fulfilled", "2026-11-10T10:00:00Z")]
+    {
+        let event = json!({"type": t, "external_id": format!("f-{t}"), "occurred_at": when, "order": {"id": "5005"},
+            "customer": {"phone": "+905321231234", "name": "Ayşe"}});
+        let res = reqwest::Client::new()
+            .post(s.app.url("/api/v1/events"))
+            .header("x-api-key", &s.key)
+            .json(&event)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 202);
+    }
+    // Default transit estimate: 5 days.
+    s.app.clock.set(at("2026-11-15T10:01:00Z"));
+    let checkin = eventually(20, "a presumed-delivery schedule", || async {
+        let m = s.checkin().await;
+        m["id"].is_string().then_some(m)
+    })
+    .await;
+    assert_eq!(checkin["due_at"], "2026-11-18T10:00:00Z");
+    assert!(checkin["trail"][0]["detail"].as_str().unwrap().contains("presumed delivered"), "{checkin}");
+}
+
+async fn send_now_and_replay() {
+    let s = setup().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(400)
+                .set_body_json(json!({"error": {"code": 131026, "message": "undeliverable"}})),
+        )
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&s.meta)
+        .await;
+    Mock::given(method("POST")).respond_with(accepted()).with_priority(2).mount(&s.meta).await;
+    s.app.clock.set(at("2026-11-20T10:00:00Z"));
+    s.delivered_order("6006", "2026-11-20T10:00:00Z", "UTC").await;
+    let id = s.checkin().await["id"].as_str().unwrap().to_owned();
+    // Three days early, on request.
+    let res = s.owner.post(&format!("/api/v1/scheduled-messages/{id}/send-now"), json!({})).await;
+    assert_eq!(res.status(), 200);
+    s.checkin_becomes("failed").await;
+    assert_eq!(
+        s.owner.post(&format!("/api/v1/scheduled-messages/{id}/send-now"), json!({})).await.status(),
+        409
+    );
+    let res = s.owner.post(&format!("/api/v1/scheduled-messages/{id}/replay"), json!({})).await;
+    assert_eq!(res.status(), 200);
+    let sent = s.checkin_becomes("sent").await;
+    assert_eq!(sent["attempts"], 1, "a replay starts the attempts over");
+    let events: Vec<&str> =
+        sent["trail"].as_array().unwrap().iter().map(|t| t["event"].as_str().unwrap()).collect();
+    assert_eq!(events, vec!["scheduled", "send_now", "sending", "failed", "replay", "sending", "sent"]);
+    assert_eq!(s.meta_requests().await.len(), 2);
+}
+
+async fn a_flushed_redis_loses_no_schedule() {
+    let s = setup().await;
+    Mock::given(method("POST")).respond_with(accepted()).mount(&s.meta).await;
+    s.app.clock.set(at("2026-11-20T10:00:00Z"));
+    s.delivered_order("7007", "2026-11-20T10:00:00Z", "UTC").await;
+    // Every key of this app's queues, gone (a Redis restart without persistence).
+    let client =
+        redis::Client::open(secrecy::ExposeSecret::expose_secret(&s.app.config.redis_url).to_owned())
+            .unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{}:*", s.app.config.jobs.queue_prefix))
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    if !keys.is_empty() {
+        let _: i64 = redis::cmd("DEL").arg(&keys).query_async(&mut conn).await.unwrap();
+    }
+    s.app.clock.set(at("2026-11-23T10:00:30Z"));
+    s.checkin_becomes("sent").await;
+    assert_eq!(s.meta_requests().await.len(), 1);
+}

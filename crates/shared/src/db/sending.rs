@@ -1,0 +1,279 @@
+//! The sender's queries: one scheduled message from "due" to "sent" (or why not), with the
+//! intent recorded before the transport is called, so a worker that dies mid-send leaves a row
+//! that says so instead of a message that might go out twice.
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+use super::TenantTx;
+use crate::Result;
+use crate::ids::{CustomerId, MerchantId};
+
+/// Everything the sender decides on, read under a lock on the scheduled row.
+#[derive(Debug, Clone)]
+pub struct SendContext {
+    pub id: uuid::Uuid,
+    pub flow: String,
+    pub due_at: DateTime<Utc>,
+    pub attempts: i32,
+    pub customer_id: CustomerId,
+    pub first_name: Option<String>,
+    pub customer_name: Option<String>,
+    pub customer_timezone: Option<String>,
+    pub customer_locale: Option<String>,
+    pub consent_utility: bool,
+    pub consent_marketing: bool,
+    pub erased: bool,
+    pub order_closed: bool,
+    pub order_number: Option<String>,
+    pub product: Option<String>,
+    pub merchant_name: String,
+    pub merchant_timezone: String,
+}
+
+/// Locks a still-scheduled message; `None` when it is already taken or settled.
+pub async fn lock(tx: &mut TenantTx, id: uuid::Uuid) -> Result<Option<SendContext>> {
+    let row = sqlx::query_as!(
+        SendContext,
+        r#"select s.id, s.flow, s.due_at, s.attempts, s.customer_id as "customer_id: CustomerId",
+                  split_part(c.name, ' ', 1) as first_name, c.name as customer_name,
+                  c.timezone as customer_timezone, c.locale as customer_locale,
+                  c.consent_utility, c.consent_marketing, c.erased_at is not null as "erased!",
+                  (o.cancelled_at is not null or o.refunded_at is not null) as "order_closed!",
+                  o.order_number,
+                  (select li.title from order_line_items li where li.order_id = o.id order by li.id limit 1) as product,
+                  m.name as merchant_name, m.timezone as merchant_timezone
+           from scheduled_messages s
+           join customers c on c.id = s.customer_id
+           join orders o on o.id = s.order_id
+           join merchants m on m.id = s.merchant_id
+           where s.id = $1 and s.status = 'scheduled'
+           for update of s"#,
+        id
+    )
+    .fetch_optional(tx.conn())
+    .await?;
+    Ok(row)
+}
+
+/// Flow messages sent to a customer since `since` (the frequency cap's rolling week).
+pub async fn sent_since(tx: &mut TenantTx, customer: CustomerId, since: DateTime<Utc>) -> Result<i64> {
+    let n = sqlx::query_scalar!(
+        r#"select count(*) as "n!" from messages
+           where customer_id = $1 and sent_by = 'flow' and direction = 'outbound'
+             and status in ('sent', 'delivered', 'read') and created_at >= $2"#,
+        customer.0,
+        since
+    )
+    .fetch_one(tx.conn())
+    .await?;
+    Ok(n)
+}
+
+/// The template a flow sends: an approved one first, then a draft, newest first.
+pub struct FlowTemplate {
+    pub id: uuid::Uuid,
+    pub body: String,
+    pub language: String,
+    pub meta_template_name: Option<String>,
+    pub approved: bool,
+}
+
+pub async fn template_for(tx: &mut TenantTx, flow: &str) -> Result<Option<FlowTemplate>> {
+    let row = sqlx::query_as!(
+        FlowTemplate,
+        r#"select id, body, language, meta_template_name, status = 'approved' as "approved!"
+           from message_templates where flow = $1
+           order by status = 'approved' desc, updated_at desc limit 1"#,
+        flow
+    )
+    .fetch_optional(tx.conn())
+    .await?;
+    Ok(row)
+}
+
+fn step(at: DateTime<Utc>, event: &str, detail: &str) -> serde_json::Value {
+    json!([{"at": at, "event": event, "detail": detail}])
+}
+
+/// Settles a message without sending it (`cancelled` or `skipped`), with the reason.
+pub async fn settle(
+    tx: &mut TenantTx,
+    id: uuid::Uuid,
+    status: &str,
+    why: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    sqlx::query!(
+        "update scheduled_messages set status = $2, reason = $3, trail = trail || $4, updated_at = now() where id = $1",
+        id,
+        status,
+        why,
+        step(now, status, why)
+    )
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// Moves a message to a later time (quiet hours, a retry), keeping it scheduled.
+pub async fn move_due(
+    tx: &mut TenantTx,
+    id: uuid::Uuid,
+    to: DateTime<Utc>,
+    event: &str,
+    why: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    sqlx::query!(
+        "update scheduled_messages set status = 'scheduled', due_at = $2, reason = $3, trail = trail || $4, updated_at = now()
+         where id = $1",
+        id,
+        to,
+        why,
+        step(now, event, why)
+    )
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// Records the intent to send: the row becomes `sending` and its outbound message `pending`.
+/// Committed before the transport is called.
+pub async fn begin_send(
+    tx: &mut TenantTx,
+    ctx: &SendContext,
+    template: Option<uuid::Uuid>,
+    body: &str,
+    now: DateTime<Utc>,
+) -> Result<uuid::Uuid> {
+    let merchant: MerchantId = tx.merchant();
+    sqlx::query!(
+        "update scheduled_messages set status = 'sending', attempts = attempts + 1, template_id = $2,
+                trail = trail || $3, updated_at = now()
+         where id = $1",
+        ctx.id,
+        template,
+        step(now, "sending", &format!("attempt {}", ctx.attempts + 1))
+    )
+    .execute(tx.conn())
+    .await?;
+    let message = sqlx::query_scalar!(
+        "insert into messages (merchant_id, customer_id, scheduled_message_id, direction, kind, body, status, sent_by)
+         values ($1, $2, $3, 'outbound', 'template', $4, 'pending', 'flow')
+         on conflict (scheduled_message_id) where scheduled_message_id is not null
+         do update set body = excluded.body, status = 'pending', error_code = null, error_reason = null
+         returning id",
+        merchant.0,
+        ctx.customer_id.0,
+        ctx.id,
+        body
+    )
+    .fetch_one(tx.conn())
+    .await?;
+    Ok(message)
+}
+
+pub async fn record_sent(
+    tx: &mut TenantTx,
+    id: uuid::Uuid,
+    wa_message_id: &str,
+    delivered: bool,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let status = if delivered { "delivered" } else { "sent" };
+    sqlx::query!(
+        "update messages set status = $2, wa_message_id = $3, status_at = $4 where scheduled_message_id = $1",
+        id,
+        status,
+        wa_message_id,
+        now
+    )
+    .execute(tx.conn())
+    .await?;
+    sqlx::query!(
+        "update scheduled_messages set status = 'sent', reason = null, trail = trail || $2, updated_at = now() where id = $1",
+        id,
+        step(now, "sent", &format!("accepted by WhatsApp as {wa_message_id}"))
+    )
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// Records a failed send: `failed` (permanent) or `dead` (retries exhausted), or back to
+/// `scheduled` at `retry_at`.
+pub async fn record_failure(
+    tx: &mut TenantTx,
+    id: uuid::Uuid,
+    code: &str,
+    why: &str,
+    retry_at: Option<DateTime<Utc>>,
+    dead: bool,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    sqlx::query!(
+        "update messages set status = 'failed', error_code = $2, error_reason = $3, status_at = $4
+         where scheduled_message_id = $1",
+        id,
+        code,
+        why,
+        now
+    )
+    .execute(tx.conn())
+    .await?;
+    match retry_at {
+        Some(at) => move_due(tx, id, at, "retry", why, now).await,
+        None => settle(tx, id, if dead { "dead" } else { "failed" }, why, now).await,
+    }
+}
+
+/// Scheduled messages due by `now`, across merchants (SECURITY DEFINER look-up).
+pub async fn due(
+    pool: &sqlx::PgPool,
+    now: DateTime<Utc>,
+    limit: i32,
+) -> Result<Vec<(MerchantId, uuid::Uuid, DateTime<Utc>)>> {
+    let rows = sqlx::query!(
+        r#"select merchant_id as "merchant_id!: MerchantId", scheduled_id as "scheduled_id!", due_at as "due_at!"
+           from revive_private.messages_due($1, $2)"#,
+        now,
+        limit
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.merchant_id, r.scheduled_id, r.due_at)).collect())
+}
+
+/// Sends left `sending` since before `before` (their worker stopped mid-send).
+pub async fn stuck(
+    pool: &sqlx::PgPool,
+    before: DateTime<Utc>,
+    limit: i32,
+) -> Result<Vec<(MerchantId, uuid::Uuid)>> {
+    let rows = sqlx::query!(
+        r#"select merchant_id as "merchant_id!: MerchantId", scheduled_id as "scheduled_id!"
+           from revive_private.sends_stuck($1, $2)"#,
+        before,
+        limit
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.merchant_id, r.scheduled_id)).collect())
+}
+
+/// Marks a stuck send failed, unless its outcome arrived meanwhile. Not retried: the transport
+/// may have delivered it, and a customer must never get a retention message twice.
+pub async fn give_up_stuck(tx: &mut TenantTx, id: uuid::Uuid, now: DateTime<Utc>) -> Result<bool> {
+    let why = "outcome unknown: the worker stopped during the send; not retried so the customer cannot get it twice";
+    let done = sqlx::query!(
+        "update scheduled_messages set status = 'failed', reason = $2, trail = trail || $3, updated_at = now()
+         where id = $1 and status = 'sending'",
+        id,
+        why,
+        step(now, "failed", why)
+    )
+    .execute(tx.conn())
+    .await?;
+    Ok(done.rows_affected() > 0)
+}

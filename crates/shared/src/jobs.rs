@@ -1,0 +1,35 @@
+//! The payloads of background jobs. Plain data: the queue library lives in `revive-workers`,
+//! which both binaries use to push and run them.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{EventId, MerchantId};
+
+/// Apply one stored external event (the order worker).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProcessEvent {
+    pub merchant_id: MerchantId,
+    pub event_id: EventId,
+}
+
+/// Send one due scheduled message (the sender).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SendMessage {
+    pub merchant_id: MerchantId,
+    pub scheduled_id: uuid::Uuid,
+}
+
+impl SendMessage {
+    /// One id per message and due time: a message moved to a later time (quiet hours, a retry)
+    /// gets a fresh job, and the same due time pushed twice is stored once.
+    pub fn task_id(&self, due_at: chrono::DateTime<chrono::Utc>) -> String {
+        format!("send-{}-{}", self.scheduled_id, due_at.timestamp())
+    }
+}
+
+impl ProcessEvent {
+    /// The job's id in the queue. One event has one job id, so pushing it twice stores it once.
+    pub fn task_id(&self) -> String {
+        format!("event-{}", self.event_id)
+    }
+}

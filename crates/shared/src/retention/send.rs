@@ -1,0 +1,190 @@
+//! What to do with a due retention message: cancel, skip, move, or send which text. Every
+//! outcome carries the reason that goes into the message's "why" trail.
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::timing;
+use crate::db::retention::RetentionSettings;
+use crate::db::scheduled::MARKETING_FLOWS;
+use crate::db::sending::{FlowTemplate, SendContext};
+
+/// Built-in texts for flows the merchant has no template for (sandbox only: Meta sends only
+/// approved templates).
+pub fn default_body(flow: &str) -> &'static str {
+    match flow {
+        "checkin" => {
+            "Hi {{first_name}}, your order {{order_number}} from {{store}} arrived a few days ago. How is {{product}} working for you? Reply here with any question."
+        }
+        "review" => {
+            "Hi {{first_name}}, would you share a short review of {{product}}? It helps {{store}} a lot. Thank you!"
+        }
+        "replenishment" => {
+            "Hi {{first_name}}, running low on {{product}}? Reply here and {{store}} will help you reorder."
+        }
+        _ => {
+            "Hi {{first_name}}, thanks again for your order from {{store}}. Reply here if we can help with anything."
+        }
+    }
+}
+
+/// Fills `{{variables}}`; returns the text and the values in order (Meta's body parameters).
+pub fn render(body: &str, ctx: &SendContext) -> (String, Vec<String>) {
+    let value = |name: &str| -> String {
+        match name {
+            "first_name" => {
+                ctx.first_name.clone().filter(|s| !s.is_empty()).unwrap_or_else(|| "there".into())
+            }
+            "name" => ctx.customer_name.clone().unwrap_or_else(|| "there".into()),
+            "order_number" => ctx.order_number.clone().unwrap_or_default(),
+            "product" => ctx.product.clone().unwrap_or_else(|| "your order".into()),
+            "store" => ctx.merchant_name.clone(),
+            _ => String::new(),
+        }
+    };
+    let mut text = String::with_capacity(body.len() + 32);
+    let mut params = Vec::new();
+    let mut rest = body;
+    while let Some(start) = rest.find("{{") {
+        let Some(end) = rest[start + 2..].find("}}") else { break };
+        let v = value(rest[start + 2..start + 2 + end].trim());
+        text.push_str(&rest[..start]);
+        text.push_str(&v);
+        params.push(v);
+        rest = &rest[start + 2 + end + 2..];
+    }
+    text.push_str(rest);
+    (text, params)
+}
+
+pub enum Decision {
+    /// Nothing should be sent about this order any more.
+    Cancel(String),
+    /// This message will not be sent (consent, cap); the order's other messages may be.
+    Skip(String),
+    /// Not now; at this time.
+    Move(DateTime<Utc>, String),
+    /// Send it.
+    Send,
+}
+
+/// A retention message this late is not sent: after an outage, or for orders imported long
+/// after their delivery (a CSV of last year's orders must not message last year's customers).
+pub const MAX_LATENESS: Duration = Duration::hours(48);
+
+/// The checks made at send time, in order (SPEC "Retention flow").
+pub fn decide(
+    ctx: &SendContext,
+    settings: &RetentionSettings,
+    sent_this_week: i64,
+    now: DateTime<Utc>,
+) -> Decision {
+    if now - ctx.due_at > MAX_LATENESS {
+        return Decision::Skip(format!(
+            "due {} but not sent within {} hours of that; a retention message this late is not sent",
+            ctx.due_at.to_rfc3339(),
+            MAX_LATENESS.num_hours()
+        ));
+    }
+    if ctx.order_closed {
+        return Decision::Cancel("order cancelled or refunded".into());
+    }
+    if ctx.erased {
+        return Decision::Cancel("customer erased".into());
+    }
+    let marketing = MARKETING_FLOWS.contains(&ctx.flow.as_str());
+    if marketing && !ctx.consent_marketing {
+        return Decision::Skip("no WhatsApp marketing consent".into());
+    }
+    if !marketing && !ctx.consent_utility {
+        return Decision::Skip("no consent for order messages".into());
+    }
+    if sent_this_week >= i64::from(settings.frequency_cap_per_week) {
+        return Decision::Skip(format!(
+            "frequency cap: {sent_this_week} message(s) in the last 7 days, the cap is {}",
+            settings.frequency_cap_per_week
+        ));
+    }
+    let tz = timing::zone(ctx.customer_timezone.as_deref(), Some(&ctx.merchant_timezone));
+    if let Some(at) = timing::after_quiet_hours(now, tz, settings.quiet_hours_start, settings.quiet_hours_end)
+    {
+        return Decision::Move(
+            at,
+            format!("quiet hours in {tz}: moved to {}", at.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z")),
+        );
+    }
+    Decision::Send
+}
+
+/// Which text and template name to send with, or why there is none.
+pub struct Content {
+    pub template_id: Option<uuid::Uuid>,
+    pub body: String,
+    pub language: String,
+    pub meta_template_name: Option<String>,
+}
+
+pub fn content(flow: &str, template: Option<FlowTemplate>, locale: Option<&str>) -> Content {
+    match template {
+        Some(t) => Content {
+            template_id: Some(t.id),
+            body: t.body,
+            language: t.language,
+            meta_template_name: t.meta_template_name.filter(|_| t.approved),
+        },
+        None => Content {
+            template_id: None,
+            body: default_body(flow).to_owned(),
+            language: locale.unwrap_or("en").to_owned(),
+            meta_template_name: None,
+        },
+    }
+}
+
+/// Exponential backoff with jitter for retryable send failures: 30 s, 1 min, 2 min ... capped
+/// at 1 h, each ±25 %.
+pub fn backoff(attempt: i32) -> Duration {
+    let base = 30i64 << attempt.clamp(0, 7);
+    let capped = base.min(3600);
+    let jitter = (crate::crypto::random_bytes::<1>()[0] as i64 - 128) * capped / 512;
+    Duration::seconds(capped + jitter)
+}
+
+/// Send attempts before a message goes to the dead-letter state.
+pub const MAX_SEND_ATTEMPTS: i32 = 6;
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn render_fills_variables_in_order() {
+        let ctx = SendContext {
+            id: uuid::Uuid::nil(),
+            flow: "checkin".into(),
+            due_at: Utc::now(),
+            attempts: 0,
+            customer_id: crate::ids::CustomerId::new(),
+            first_name: Some("Ayşe".into()),
+            customer_name: Some("Ayşe Yılmaz".into()),
+            customer_timezone: None,
+            customer_locale: None,
+            consent_utility: true,
+            consent_marketing: false,
+            erased: false,
+            order_closed: false,
+            order_number: Some("#1001".into()),
+            product: Some("Lavender soap".into()),
+            merchant_name: "Soap Co".into(),
+            merchant_timezone: "UTC".into(),
+        };
+        let (text, params) =
+            render("Hi {{first_name}}, {{ product }} from {{store}} ({{order_number}})", &ctx);
+        assert_eq!(text, "Hi Ayşe, Lavender soap from Soap Co (#1001)");
+        assert_eq!(params, vec!["Ayşe", "Lavender soap", "Soap Co", "#1001"]);
+        for attempt in 0..10 {
+            let d = backoff(attempt).num_seconds();
+            assert!((22..=4500).contains(&d), "{attempt}: {d}");
+        }
+    }
+}

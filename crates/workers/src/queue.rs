@@ -1,0 +1,195 @@
+//! The job queues (apalis-redis storages) and pushing to them.
+//!
+//! Each job carries its own task id (see [`ProcessEvent::task_id`]); apalis stores task data
+//! with `HSETNX`, so a push is a no-op for as long as Redis holds that task's data (queued,
+//! running, or finished and not yet vacuumed). That makes re-pushing from the sweeper safe
+//! without apalis's idempotency keys (which need a TTL to work at all, STACK.md pitfall 4); the
+//! sweeper vacuums finished tasks after an hour so an id can be pushed again if its event still
+//! needs it.
+
+use std::time::{Duration, SystemTime};
+
+use apalis::prelude::{TaskBuilder, TaskId, TaskSink};
+use apalis_redis::{ConnectionManager, RedisStorage};
+use futures_util::stream;
+use revive_shared::jobs::{ProcessEvent, SendMessage};
+
+/// Queue names under the configured prefix.
+pub const PROCESS_EVENT: &str = "process_event";
+pub const SEND_MESSAGE: &str = "send_message";
+
+#[derive(Debug, thiserror::Error)]
+pub enum QueueError {
+    #[error("redis is unreachable or too slow")]
+    Timeout,
+    #[error("could not push to the queue: {0}")]
+    Push(String),
+}
+
+#[derive(Clone)]
+pub struct Queues {
+    pub events: RedisStorage<ProcessEvent>,
+    pub messages: RedisStorage<SendMessage>,
+}
+
+/// Heartbeats every 5 s, orphans re-queued after 3 missed ones: a worker killed mid-job has its
+/// job picked up again ~15 s later (the default would be 300 s, STACK.md §1).
+pub fn storage_config(prefix: &str, queue: &str) -> apalis_redis::Config {
+    apalis_redis::Config::default()
+        .queue(format!("{prefix}:{queue}"))
+        .heartbeat_interval(Duration::from_secs(5))
+        .missed_heartbeats(3)
+        .batch_size(20)
+}
+
+impl Queues {
+    pub fn new(redis: ConnectionManager, prefix: &str) -> Self {
+        let events = RedisStorage::new(redis.clone()).with_config(storage_config(prefix, PROCESS_EVENT));
+        let messages = RedisStorage::new(redis).with_config(storage_config(prefix, SEND_MESSAGE));
+        Queues { events, messages }
+    }
+
+    /// Pushes event jobs, giving up after `within`: a request that must answer Shopify within
+    /// seconds cannot wait on a Redis that is down. The events stay `pending` then, and the
+    /// sweeper pushes them later.
+    pub async fn push_events(&self, jobs: &[ProcessEvent], within: Duration) -> Result<(), QueueError> {
+        if jobs.is_empty() {
+            return Ok(());
+        }
+        let tasks: Vec<_> = jobs
+            .iter()
+            .map(|job| {
+                TaskBuilder::new(*job)
+                    .task_id(TaskId::from_string(job.task_id()))
+                    .run_at_time(SystemTime::now())
+                    .build()
+            })
+            .collect();
+        let mut storage = self.events.clone();
+        let push = storage.push_all(stream::iter(tasks));
+        match tokio::time::timeout(within, push).await {
+            Ok(Ok(())) => {
+                metrics::counter!("revive_jobs_pushed_total", "queue" => PROCESS_EVENT)
+                    .increment(jobs.len() as u64);
+                Ok(())
+            }
+            Ok(Err(e)) => Err(QueueError::Push(e.to_string())),
+            Err(_) => Err(QueueError::Timeout),
+        }
+    }
+}
+
+impl Queues {
+    /// Pushes send jobs for messages that are due, each with its due time in its task id.
+    pub async fn push_sends(
+        &self,
+        jobs: &[(SendMessage, chrono::DateTime<chrono::Utc>)],
+        within: Duration,
+    ) -> Result<(), QueueError> {
+        if jobs.is_empty() {
+            return Ok(());
+        }
+        let tasks: Vec<_> = jobs
+            .iter()
+            .map(|(job, due)| {
+                TaskBuilder::new(*job)
+                    .task_id(TaskId::from_string(job.task_id(*due)))
+                    .run_at_time(SystemTime::now())
+                    .build()
+            })
+            .collect();
+        let mut storage = self.messages.clone();
+        match tokio::time::timeout(within, storage.push_all(stream::iter(tasks))).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(QueueError::Push(e.to_string())),
+            Err(_) => Err(QueueError::Timeout),
+        }
+    }
+}
+
+/// A Redis connection manager with time-outs longer than redis-rs's 500 ms default, which turns
+/// a busy moment into errors that stop apalis workers (STACK.md pitfall 7).
+pub async fn connect(url: &str) -> anyhow::Result<ConnectionManager> {
+    use anyhow::Context;
+    let client = redis::Client::open(url).context("REDIS_URL is not a valid Redis URL")?;
+    let config = redis::aio::ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(Duration::from_secs(5)))
+        .set_response_timeout(Some(Duration::from_secs(5)));
+    ConnectionManager::new_with_config(client, config).await.context("connecting to Redis (REDIS_URL)")
+}
+
+/// A queue's depth, computed from apalis-redis's keys directly: its own stats calls are broken in
+/// 1.0.0 (STACK.md pitfall 5).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct QueueStats {
+    /// Due now and waiting for a worker.
+    pub pending: u64,
+    /// Due later (delayed jobs and retries).
+    pub scheduled: u64,
+    /// Held by a worker.
+    pub running: u64,
+    pub done: u64,
+    pub dead: u64,
+    /// Seconds the oldest due job has waited, 0 when none is waiting.
+    pub oldest_pending_secs: u64,
+}
+
+/// ZCOUNT due, ZCOUNT later, LLEN active, SCARD done, SCARD dead, worker names, oldest due.
+type StatsReply = (u64, u64, u64, u64, u64, Vec<String>, Vec<(String, f64)>);
+
+impl Queues {
+    pub async fn stats(&self) -> Result<QueueStats, QueueError> {
+        let cfg = self.events.get_config().clone();
+        let mut conn = self.events.clone().get_connection().clone();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let err = |e: redis::RedisError| QueueError::Push(e.to_string());
+        let (due, later, active, done, dead, workers, oldest): StatsReply = redis::pipe()
+            .cmd("ZCOUNT")
+            .arg(cfg.scheduled_jobs_set())
+            .arg("-inf")
+            .arg(now)
+            .cmd("ZCOUNT")
+            .arg(cfg.scheduled_jobs_set())
+            .arg(format!("({now}"))
+            .arg("+inf")
+            .cmd("LLEN")
+            .arg(cfg.active_jobs_list())
+            .cmd("SCARD")
+            .arg(cfg.done_jobs_set())
+            .cmd("SCARD")
+            .arg(cfg.dead_jobs_set())
+            .cmd("ZRANGE")
+            .arg(cfg.workers_set())
+            .arg(0)
+            .arg(-1)
+            .cmd("ZRANGE")
+            .arg(cfg.scheduled_jobs_set())
+            .arg(0)
+            .arg(0)
+            .arg("WITHSCORES")
+            .query_async(&mut conn)
+            .await
+            .map_err(err)?;
+        let mut running = 0;
+        if !workers.is_empty() {
+            let mut pipe = redis::pipe();
+            for w in &workers {
+                pipe.cmd("SCARD").arg(format!("{}:{w}", cfg.inflight_jobs_set()));
+            }
+            let counts: Vec<u64> = pipe.query_async(&mut conn).await.map_err(err)?;
+            running = counts.iter().sum();
+        }
+        let oldest_pending_secs = oldest.first().map_or(0, |(_, score)| now.saturating_sub(*score as u64));
+        Ok(QueueStats {
+            pending: due + active,
+            scheduled: later,
+            running,
+            done,
+            dead,
+            oldest_pending_secs: if due > 0 { oldest_pending_secs } else { 0 },
+        })
+    }
+}

@@ -1,0 +1,148 @@
+//! `send_message`: send one due retention message, exactly as the merchant's settings and the
+//! customer's consent allow, and record why in its trail.
+//!
+//! Exactly once: the scheduled row is locked and moved to `sending` (with its outbound message
+//! `pending`) in a transaction committed *before* the transport is called; the outcome is
+//! recorded in a second one. A duplicate job finds the row no longer `scheduled` and does
+//! nothing. A worker that dies between the two leaves the row `sending`; the reconciler marks
+//! it failed with that reason rather than risk a second message.
+
+use std::sync::Arc;
+
+use apalis::prelude::{BoxDynError, Data};
+use chrono::Duration;
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use revive_shared::db::customers;
+use revive_shared::db::sending::{self, SendContext};
+use revive_shared::db::whatsapp_accounts::{self, Account};
+use revive_shared::db::{TenantTx, retention};
+use revive_shared::jobs::SendMessage;
+use revive_shared::retention::send::{self, Decision, MAX_SEND_ATTEMPTS};
+use revive_shared::whatsapp::{Meta, Sandbox, SendError, TemplateMessage, Transport, WhatsApp};
+
+use crate::Deps;
+
+#[tracing::instrument(skip_all, fields(merchant_id = %job.merchant_id, scheduled_id = %job.scheduled_id), err)]
+pub async fn handle(job: SendMessage, deps: Data<Deps>) -> Result<(), BoxDynError> {
+    let outcome = run(&job, &deps).await?;
+    metrics::counter!("revive_sends_total", "outcome" => outcome).increment(1);
+    Ok(())
+}
+
+async fn run(job: &SendMessage, deps: &Deps) -> revive_shared::Result<&'static str> {
+    let now = deps.clock.now();
+    let mut tx = deps.db.begin(job.merchant_id).await?;
+    let Some(ctx) = sending::lock(&mut tx, job.scheduled_id).await? else {
+        return Ok("duplicate");
+    };
+    // Pushed early (a clock moved back, a retry not yet due): the dispatcher pushes it again.
+    if ctx.due_at > now + Duration::seconds(5) {
+        return Ok("not_due");
+    }
+    let settings = retention::get(&mut tx).await?;
+    let week = sending::sent_since(&mut tx, ctx.customer_id, now - Duration::days(7)).await?;
+    match send::decide(&ctx, &settings, week, now) {
+        Decision::Cancel(why) => return settle(tx, &ctx, "cancelled", &why, now, "cancelled").await,
+        Decision::Skip(why) => return settle(tx, &ctx, "skipped", &why, now, "skipped").await,
+        Decision::Move(at, why) => {
+            sending::move_due(&mut tx, ctx.id, at, "moved", &why, now).await?;
+            tx.commit().await?;
+            return Ok("moved");
+        }
+        Decision::Send => {}
+    }
+    let template = sending::template_for(&mut tx, &ctx.flow).await?;
+    let content = send::content(&ctx.flow, template, ctx.customer_locale.as_deref());
+    let account = whatsapp_accounts::current(&mut tx, &deps.config.cipher).await?;
+    let transport = match account {
+        Account::Sandbox => Transport::Sandbox(Sandbox),
+        Account::Meta { phone_number_id, token, messages_per_second } => {
+            if content.meta_template_name.is_none() {
+                let why = format!(
+                    "no approved template for the {} flow (Meta sends only approved templates)",
+                    ctx.flow
+                );
+                return settle(tx, &ctx, "failed", &why, now, "failed").await;
+            }
+            deps.throttle(&phone_number_id, messages_per_second).until_ready().await;
+            Transport::Meta(Meta {
+                http: deps.http.clone(),
+                base_url: deps.config.whatsapp.graph_base_url.clone(),
+                version: deps.config.whatsapp.graph_version.clone(),
+                phone_number_id,
+                token,
+            })
+        }
+    };
+    let (text, params) = send::render(&content.body, &ctx);
+    let phone = customers::phone_of(&mut tx, &deps.config.cipher, ctx.customer_id).await?;
+    sending::begin_send(&mut tx, &ctx, content.template_id, &text, now).await?;
+    tx.commit().await?;
+
+    let name = content.meta_template_name.as_deref().unwrap_or(ctx.flow.as_str());
+    let callback = ctx.id.to_string();
+    let msg = TemplateMessage {
+        to: &phone,
+        template: name,
+        language: &content.language,
+        params: &params,
+        callback: &callback,
+    };
+    let result = transport.send_template(&msg).await;
+
+    let now = deps.clock.now();
+    let mut tx = deps.db.begin(job.merchant_id).await?;
+    let outcome = match result {
+        Ok(sent) => {
+            sending::record_sent(&mut tx, ctx.id, &sent.wa_message_id, sent.delivered, now).await?;
+            "sent"
+        }
+        Err(SendError::Retry { code, detail }) if ctx.attempts + 1 < MAX_SEND_ATTEMPTS => {
+            let at = now + send::backoff(ctx.attempts);
+            let why = format!("WhatsApp {code}: {detail}; retrying at {}", at.to_rfc3339());
+            sending::record_failure(&mut tx, ctx.id, &code, &why, Some(at), false, now).await?;
+            "retry"
+        }
+        Err(SendError::Retry { code, detail }) => {
+            let why = format!("WhatsApp {code}: {detail}; gave up after {MAX_SEND_ATTEMPTS} attempts");
+            sending::record_failure(&mut tx, ctx.id, &code, &why, None, true, now).await?;
+            "dead"
+        }
+        Err(SendError::Permanent { code, detail }) => {
+            let why = format!("WhatsApp {code}: {detail}");
+            sending::record_failure(&mut tx, ctx.id, &code, &why, None, false, now).await?;
+            "failed"
+        }
+    };
+    tx.commit().await?;
+    Ok(outcome)
+}
+
+async fn settle(
+    mut tx: TenantTx,
+    ctx: &SendContext,
+    status: &str,
+    why: &str,
+    now: chrono::DateTime<chrono::Utc>,
+    outcome: &'static str,
+) -> revive_shared::Result<&'static str> {
+    sending::settle(&mut tx, ctx.id, status, why, now).await?;
+    tx.commit().await?;
+    Ok(outcome)
+}
+
+impl Deps {
+    /// The token bucket of one WhatsApp phone number (Meta's throughput is per number), created
+    /// at its account's rate the first time it is needed. Per process: N worker processes share a
+    /// number's rate only approximately; see docs/operations.md.
+    fn throttle(&self, phone_number_id: &str, per_second: i32) -> Arc<DefaultDirectRateLimiter> {
+        let mut map = self.throttles.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        map.entry(phone_number_id.to_owned())
+            .or_insert_with(|| {
+                let rate = std::num::NonZeroU32::new(per_second.clamp(1, 1000) as u32)
+                    .unwrap_or(std::num::NonZeroU32::MIN);
+                Arc::new(RateLimiter::direct(Quota::per_second(rate)))
+            })
+            .clone()
+    }
+}

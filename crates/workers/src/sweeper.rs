@@ -1,0 +1,118 @@
+//! The sweeper: Postgres is the source of truth, so every event that should have a job but may
+//! not (stored while Redis was down, or queued into a Redis that has since lost its memory) is
+//! pushed again. Pushing is idempotent per event (see `queue`), so sweeping from several
+//! processes at once is safe.
+
+use std::time::Duration;
+
+use revive_shared::db::events;
+use revive_shared::jobs::ProcessEvent;
+
+use crate::Deps;
+
+/// A pending event younger than this is left to the request that stored it, which is about to
+/// push its job.
+const PENDING_GRACE: Duration = Duration::from_secs(2);
+/// A queued event older than this is pushed again in case Redis lost it.
+const QUEUED_RECHECK: Duration = Duration::from_secs(600);
+const BATCH: i32 = 500;
+/// apalis keeps every finished task's data and metadata forever (STACK.md pitfall 6); tasks
+/// finished longer ago than this are removed.
+const KEEP_FINISHED: Duration = Duration::from_secs(3600);
+const VACUUM_EVERY: Duration = Duration::from_secs(600);
+
+/// Sweeps until `shutdown` resolves.
+pub async fn run(deps: Deps, shutdown: impl std::future::Future<Output = ()>) {
+    let every = Duration::from_secs(deps.config.jobs.sweep_interval_secs);
+    tokio::pin!(shutdown);
+    let mut last_vacuum = tokio::time::Instant::now();
+    loop {
+        tokio::select! {
+            () = &mut shutdown => return,
+            () = tokio::time::sleep(every) => {}
+        }
+        if last_vacuum.elapsed() >= VACUUM_EVERY {
+            last_vacuum = tokio::time::Instant::now();
+            let mut storage = deps.queues.events.clone();
+            match apalis_core::backend::Vacuum::vacuum_before(&mut storage, KEEP_FINISHED).await {
+                Ok(n) if n > 0 => tracing::info!(tasks = n, "vacuumed finished jobs"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "vacuum failed"),
+            }
+        }
+        match sweep_once(&deps).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(events = n, "sweeper re-queued events"),
+            // Redis or Postgres down: try again next round; nothing is lost meanwhile.
+            Err(e) => tracing::warn!(error = %e, "sweep failed"),
+        }
+        if let Err(e) = dispatch_due(&deps).await {
+            tracing::warn!(error = %e, "dispatching due messages failed");
+        }
+    }
+}
+
+/// Sends left `sending` this long are given up on (their worker stopped mid-send).
+const STUCK_AFTER: chrono::Duration = chrono::Duration::minutes(10);
+
+/// Postgres is the timer of retention messages: every due `scheduled_messages` row is pushed as
+/// a send job (a no-op while Redis holds that job), so a lost or flushed Redis loses nothing.
+/// Returns how many were pushed.
+pub async fn dispatch_due(deps: &Deps) -> anyhow::Result<usize> {
+    let now = deps.clock.now();
+    let due = revive_shared::db::sending::due(deps.db.pool(), now, BATCH).await?;
+    let jobs: Vec<_> = due
+        .iter()
+        .map(|(merchant_id, scheduled_id, due_at)| {
+            (
+                revive_shared::jobs::SendMessage { merchant_id: *merchant_id, scheduled_id: *scheduled_id },
+                *due_at,
+            )
+        })
+        .collect();
+    deps.queues.push_sends(&jobs, Duration::from_secs(5)).await?;
+    for (merchant, order) in revive_shared::db::orders::presumed_delivered(deps.db.pool(), now, BATCH).await?
+    {
+        let mut tx = deps.db.begin(merchant).await?;
+        revive_shared::retention::apply::schedule_presumed_delivery(&mut tx, order).await?;
+        tx.commit().await?;
+    }
+    for (merchant, id) in revive_shared::db::sending::stuck(deps.db.pool(), now - STUCK_AFTER, BATCH).await? {
+        let mut tx = deps.db.begin(merchant).await?;
+        if revive_shared::db::sending::give_up_stuck(&mut tx, id, now).await? {
+            tracing::warn!(scheduled_id = %id, "send outcome unknown after a worker stopped; marked failed");
+        }
+        tx.commit().await?;
+    }
+    Ok(jobs.len())
+}
+
+/// One pass; returns how many events were pushed.
+pub async fn sweep_once(deps: &Deps) -> anyhow::Result<usize> {
+    let mut total = 0;
+    loop {
+        let due = events::to_enqueue(deps.db.pool(), PENDING_GRACE, QUEUED_RECHECK, BATCH).await?;
+        if due.is_empty() {
+            return Ok(total);
+        }
+        let jobs: Vec<ProcessEvent> = due
+            .iter()
+            .map(|(merchant_id, event_id)| ProcessEvent { merchant_id: *merchant_id, event_id: *event_id })
+            .collect();
+        deps.queues.push_events(&jobs, Duration::from_secs(5)).await?;
+        // Mark per merchant: each update runs under that merchant's row-level security.
+        let mut by_merchant: std::collections::BTreeMap<_, Vec<_>> = Default::default();
+        for (m, e) in &due {
+            by_merchant.entry(m.0).or_default().push(*e);
+        }
+        for (merchant, ids) in by_merchant {
+            let mut tx = deps.db.begin(merchant.into()).await?;
+            events::mark_queued(&mut tx, &ids).await?;
+            tx.commit().await?;
+        }
+        total += due.len();
+        if due.len() < BATCH as usize {
+            return Ok(total);
+        }
+    }
+}
