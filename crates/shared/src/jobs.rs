@@ -20,10 +20,12 @@ pub struct SendMessage {
 }
 
 impl SendMessage {
-    /// One id per message and due time: a message moved to a later time (quiet hours, a retry)
-    /// gets a fresh job, and the same due time pushed twice is stored once.
+    /// One id per message and due time: a message moved to another time (quiet hours, a retry,
+    /// send-now, replay) gets a fresh job, and the same due time pushed twice is stored once.
+    /// Microseconds, Postgres's own precision: with whole seconds a replay within a second of the
+    /// failed attempt reused its id, and the queue's idempotency key silently dropped the job.
     pub fn task_id(&self, due_at: chrono::DateTime<chrono::Utc>) -> String {
-        format!("send-{}-{}", self.scheduled_id, due_at.timestamp())
+        format!("send-{}-{}", self.scheduled_id, due_at.timestamp_micros())
     }
 }
 

@@ -183,7 +183,9 @@ pub async fn requeue(
     let from: Vec<String> = from.iter().map(|s| (*s).to_owned()).collect();
     let step = json!([{"at": now, "event": event, "detail": why}]);
     let done = sqlx::query_scalar!(
-        "update scheduled_messages set status = 'scheduled', due_at = $2, reason = null,
+        // A new due time, never the current one: the job id is made of it (`SendMessage::task_id`).
+        "update scheduled_messages set status = 'scheduled', reason = null,
+                due_at = case when due_at = $2 then $2 + interval '1 microsecond' else $2 end,
                 attempts = case when status in ('failed', 'dead') then 0 else attempts end,
                 trail = trail || $3, updated_at = now()
          where id = $1 and status = any($4) returning id",
