@@ -5,7 +5,7 @@ mod common;
 
 use chrono::{DateTime, Duration, Utc};
 use common::*;
-use revive_shared::db::whatsapp_accounts;
+use revive_shared::db::{sending, whatsapp_accounts};
 use serde_json::{Value, json};
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -26,8 +26,15 @@ struct Setup {
 /// A merchant with a Meta number, an approved check-in template and no quiet hours (tests that
 /// need them set them).
 async fn setup() -> Setup {
+    setup_with(&[]).await
+}
+
+async fn setup_with(extra: &[(&str, &str)]) -> Setup {
     let meta = MockServer::start().await;
-    let app = spawn_app_with(&[("META_GRAPH_BASE_URL", &meta.uri())]).await;
+    let mut vars = vec![("META_GRAPH_BASE_URL", meta.uri())];
+    vars.extend(extra.iter().map(|(k, v)| (*k, (*v).to_owned())));
+    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let app = spawn_app_with(&vars).await;
     let owner = app.signup().await;
     let (_, key) = owner.create_key(&["events:write"]).await;
     let mut tx = app.db.begin(owner.merchant_id.into()).await.unwrap();
@@ -86,12 +93,59 @@ impl Setup {
         list[0].clone()
     }
 
-    async fn checkin_becomes(&self, status: &str) -> Value {
-        eventually(20, &format!("the check-in to be {status}"), || async {
-            let m = self.checkin().await;
-            (m["status"] == status).then_some(m)
+    /// The one check-in still scheduled (the others have been sent), once it exists.
+    async fn scheduled_checkin(&self) -> String {
+        eventually(15, "a scheduled check-in", || async {
+            let list: Value = self
+                .owner
+                .get("/api/v1/scheduled-messages?flow=checkin&status=scheduled")
+                .await
+                .json()
+                .await
+                .unwrap();
+            list[0]["id"].as_str().map(ToOwned::to_owned)
         })
         .await
+    }
+
+    async fn scheduled(&self, id: &str) -> Value {
+        self.owner.get(&format!("/api/v1/scheduled-messages/{id}")).await.json().await.unwrap()
+    }
+
+    /// What a worker commits before it calls Meta: the row `sending`, its message `pending`.
+    /// The worker then "dies": nothing more is written.
+    async fn begin_send_and_die(&self, id: &str) {
+        let mut tx = self.app.db.begin(self.owner.merchant_id.into()).await.unwrap();
+        let ctx = sending::lock(&mut tx, id.parse().unwrap()).await.unwrap().expect("still scheduled");
+        sending::begin_send(&mut tx, &ctx, None, "Hi", Utc::now()).await.unwrap();
+        tx.commit().await.unwrap();
+    }
+
+    /// A status webhook for the number, as Meta sends it for a message it accepted.
+    async fn status_webhook(&self, wamid: &str, scheduled_id: &str) {
+        let body = serde_json::to_vec(&json!({"object": "whatsapp_business_account", "entry": [{"id": "1",
+            "changes": [{"field": "messages", "value": {"metadata": {"phone_number_id": self.pnid},
+                "statuses": [{"id": wamid, "status": "sent", "timestamp": "1763632800",
+                              "recipient_id": "905321231234", "biz_opaque_callback_data": scheduled_id}]}}]}]}))
+        .unwrap();
+        let res = post_whatsapp(&self.app.base, "/webhooks/whatsapp", &body, WEBHOOK_SECRET).await;
+        assert_eq!(res.status(), 200);
+    }
+
+    /// Polls until the check-in has `status`; on time-out the failure shows the row and its trail.
+    async fn checkin_becomes(&self, status: &str) -> Value {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let m = self.checkin().await;
+            if m["status"] == status {
+                return m;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "timed out waiting for the check-in to be {status}: {m}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
     }
 
     async fn meta_requests(&self) -> Vec<Value> {
@@ -104,6 +158,8 @@ impl Setup {
             .collect()
     }
 }
+
+const WEBHOOK_SECRET: &str = "platform-app-secret-for-tests";
 
 fn accepted() -> ResponseTemplate {
     ResponseTemplate::new(200).set_body_json(json!({"messaging_product": "whatsapp",
@@ -121,6 +177,8 @@ async fn sending() {
     a_fulfilled_order_without_a_delivery_event_is_presumed_delivered().await;
     send_now_and_replay().await;
     a_flushed_redis_loses_no_schedule().await;
+    // Last: its app reconciles stuck sends after two seconds, for every merchant.
+    sends_stuck_by_a_dead_worker_are_reconciled().await;
 }
 
 async fn at_t_plus_3_one_template_goes_to_meta_with_the_right_phone_name_and_variables() {
@@ -328,4 +386,53 @@ async fn a_flushed_redis_loses_no_schedule() {
     s.app.clock.set(at("2026-11-23T10:00:30Z"));
     s.checkin_becomes("sent").await;
     assert_eq!(s.meta_requests().await.len(), 1);
+}
+
+/// A worker killed between recording its intent and the outcome. WhatsApp's status webhook
+/// confirms a send it accepted; one it never got is sent again once the account's statuses are
+/// known to arrive; without that knowledge the outcome stays unknown, and a late status still
+/// settles it. Never a second message to Meta for one it accepted.
+async fn sends_stuck_by_a_dead_worker_are_reconciled() {
+    let s = setup_with(&[("SEND_STUCK_SECS", "2"), ("WHATSAPP_APP_SECRET", WEBHOOK_SECRET)]).await;
+    Mock::given(method("POST")).respond_with(accepted()).mount(&s.meta).await;
+    let cap = json!({"frequency_cap_per_week": 10});
+    assert_eq!(s.owner.patch("/api/v1/settings/retention", cap).await.status(), 200);
+    s.app.clock.set(at("2026-11-20T10:00:00Z"));
+    s.delivered_order("8008", "2026-11-20T10:00:00Z", "UTC").await;
+
+    // No status has ever arrived for this number: the outcome is unknown, nothing is resent.
+    let first = s.checkin().await["id"].as_str().unwrap().to_owned();
+    s.begin_send_and_die(&first).await;
+    let failed = eventually(20, "the stuck send to be given up", || async {
+        let m = s.scheduled(&first).await;
+        (m["status"] == "failed").then_some(m)
+    })
+    .await;
+    assert!(failed["reason"].as_str().unwrap().starts_with("outcome unknown"), "{failed}");
+    // WhatsApp had it after all: its status webhook settles it as sent.
+    s.status_webhook("wamid.LATE1", &first).await;
+    let sent = s.scheduled(&first).await;
+    assert_eq!(sent["status"], "sent", "{sent}");
+    assert!(sent["reason"].is_null());
+
+    // Statuses are now known to flow. A stuck send that WhatsApp confirms is recorded as sent...
+    s.delivered_order("8009", "2026-11-20T10:00:00Z", "UTC").await;
+    let second = s.scheduled_checkin().await;
+    s.begin_send_and_die(&second).await;
+    s.status_webhook("wamid.DEAD2", &second).await;
+    assert_eq!(s.scheduled(&second).await["status"], "sent");
+
+    // ...and one it never mentions is sent again, once.
+    s.delivered_order("8010", "2026-11-20T10:00:00Z", "UTC").await;
+    let third = s.scheduled_checkin().await;
+    s.begin_send_and_die(&third).await;
+    let resent = eventually(20, "the unconfirmed send to be sent again", || async {
+        let m = s.scheduled(&third).await;
+        (m["status"] == "sent").then_some(m)
+    })
+    .await;
+    let events: Vec<&str> =
+        resent["trail"].as_array().unwrap().iter().map(|t| t["event"].as_str().unwrap()).collect();
+    assert_eq!(events, vec!["scheduled", "sending", "retry", "sending", "sent"], "{resent}");
+    assert_eq!(s.meta_requests().await.len(), 1, "only the unconfirmed one went to Meta");
 }

@@ -78,6 +78,10 @@ struct Raw {
     meta_graph_base_url: String,
     #[serde(default = "defaults::meta_graph_version")]
     meta_graph_version: String,
+    whatsapp_app_secret: Option<SecretString>,
+    whatsapp_verify_token: Option<SecretString>,
+    #[serde(default = "defaults::send_stuck_secs")]
+    send_stuck_secs: String,
     #[serde(default)]
     demo_seed: Option<String>,
     #[serde(default = "defaults::demo_email")]
@@ -155,6 +159,9 @@ mod defaults {
     pub fn meta_graph_base_url() -> String {
         "https://graph.facebook.com".into()
     }
+    pub fn send_stuck_secs() -> String {
+        "600".into()
+    }
     pub fn meta_graph_version() -> String {
         "v23.0".into()
     }
@@ -218,6 +225,13 @@ pub struct WhatsAppSettings {
     pub graph_base_url: String,
     /// Pinned Graph API version, e.g. `v23.0`.
     pub graph_version: String,
+    /// The platform Meta app's secret, which signs `POST /webhooks/whatsapp`. Merchants with their
+    /// own Meta app use `/webhooks/whatsapp/{account_id}` and their account's secret instead.
+    pub app_secret: Option<SecretString>,
+    /// The token Meta echoes when `/webhooks/whatsapp` is subscribed.
+    pub verify_token: Option<SecretString>,
+    /// A send left `sending` this long (its worker stopped mid-send) is reconciled.
+    pub send_stuck_secs: u64,
 }
 
 /// Background jobs: where their queues live and how they run.
@@ -372,6 +386,10 @@ impl Config {
                     }
                     v.to_owned()
                 },
+                // Empty variables were dropped above: set means non-empty.
+                app_secret: raw.whatsapp_app_secret,
+                verify_token: raw.whatsapp_verify_token,
+                send_stuck_secs: u64::from(parse_positive(&raw.send_stuck_secs, "SEND_STUCK_SECS")?),
             },
             ingest: IngestSettings {
                 ingest_max_body_bytes: parse_positive(&raw.ingest_max_body_bytes, "INGEST_MAX_BODY_BYTES")?

@@ -4,8 +4,11 @@
 //! Exactly once: the scheduled row is locked and moved to `sending` (with its outbound message
 //! `pending`) in a transaction committed *before* the transport is called; the outcome is
 //! recorded in a second one. A duplicate job finds the row no longer `scheduled` and does
-//! nothing. A worker that dies between the two leaves the row `sending`; the reconciler marks
-//! it failed with that reason rather than risk a second message.
+//! nothing. A worker that dies between the two leaves the row `sending`. WhatsApp's status
+//! webhook for the message (it echoes the scheduled id as `biz_opaque_callback_data`) then
+//! records it as sent; if none comes while the account's statuses are known to arrive, the
+//! sweeper sends it again, and otherwise marks it failed as "outcome unknown" rather than risk a
+//! second message.
 
 use std::sync::Arc;
 

@@ -33,12 +33,8 @@ pub async fn run(deps: Deps, shutdown: impl std::future::Future<Output = ()>) {
         }
         if last_vacuum.elapsed() >= VACUUM_EVERY {
             last_vacuum = tokio::time::Instant::now();
-            let mut storage = deps.queues.events.clone();
-            match apalis_core::backend::Vacuum::vacuum_before(&mut storage, KEEP_FINISHED).await {
-                Ok(n) if n > 0 => tracing::info!(tasks = n, "vacuumed finished jobs"),
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "vacuum failed"),
-            }
+            vacuum(deps.queues.events.clone(), crate::queue::PROCESS_EVENT).await;
+            vacuum(deps.queues.messages.clone(), crate::queue::SEND_MESSAGE).await;
         }
         match sweep_once(&deps).await {
             Ok(0) => {}
@@ -52,8 +48,19 @@ pub async fn run(deps: Deps, shutdown: impl std::future::Future<Output = ()>) {
     }
 }
 
-/// Sends left `sending` this long are given up on (their worker stopped mid-send).
-const STUCK_AFTER: chrono::Duration = chrono::Duration::minutes(10);
+async fn vacuum<S: apalis_core::backend::Vacuum>(mut storage: S, queue: &'static str)
+where
+    S::Error: std::fmt::Display,
+{
+    match storage.vacuum_before(KEEP_FINISHED).await {
+        Ok(n) if n > 0 => tracing::info!(queue, tasks = n, "vacuumed finished jobs"),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(queue, error = %e, "vacuum failed"),
+    }
+}
+
+/// How recent an account's last status webhook must be for its statuses to count as flowing.
+const STATUSES_FLOWING_WITHIN: chrono::Duration = chrono::Duration::hours(24);
 
 /// Postgres is the timer of retention messages: every due `scheduled_messages` row is pushed as
 /// a send job (a no-op while Redis holds that job), so a lost or flushed Redis loses nothing.
@@ -77,10 +84,25 @@ pub async fn dispatch_due(deps: &Deps) -> anyhow::Result<usize> {
         revive_shared::retention::apply::schedule_presumed_delivery(&mut tx, order).await?;
         tx.commit().await?;
     }
-    for (merchant, id) in revive_shared::db::sending::stuck(deps.db.pool(), now - STUCK_AFTER, BATCH).await? {
+    // Sends whose worker stopped between recording the intent and the outcome. A status
+    // webhook confirms those WhatsApp accepted (`message_status`); what is still unconfirmed
+    // after `send_stuck_secs` never reached WhatsApp, if its statuses are known to arrive.
+    let stuck_for = Duration::from_secs(deps.config.whatsapp.send_stuck_secs);
+    // Wall time, not the app clock: `updated_at` is written by Postgres's `now()`.
+    let before = chrono::Utc::now() - stuck_for;
+    for (merchant, id) in revive_shared::db::sending::stuck(deps.db.pool(), before, BATCH).await? {
         let mut tx = deps.db.begin(merchant).await?;
-        if revive_shared::db::sending::give_up_stuck(&mut tx, id, now).await? {
-            tracing::warn!(scheduled_id = %id, "send outcome unknown after a worker stopped; marked failed");
+        let flowing =
+            revive_shared::db::whatsapp_accounts::statuses_flowing(&mut tx, now, STATUSES_FLOWING_WITHIN)
+                .await?;
+        match revive_shared::db::sending::reconcile_stuck(&mut tx, id, flowing, stuck_for, now).await? {
+            Some("retried") => {
+                tracing::warn!(scheduled_id = %id, "unconfirmed send after a worker stopped; sending again")
+            }
+            Some(_) => {
+                tracing::warn!(scheduled_id = %id, "send outcome unknown after a worker stopped; marked failed")
+            }
+            None => {}
         }
         tx.commit().await?;
     }

@@ -16,6 +16,8 @@ pub mod settings;
 pub mod shopify_webhook;
 pub mod templates;
 pub mod users;
+pub mod whatsapp_account;
+pub mod whatsapp_webhook;
 
 use axum::Router;
 use axum::middleware;
@@ -44,12 +46,14 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(imports::router())
         .merge(templates::router())
         .merge(settings::router())
-        .merge(scheduled::router());
+        .merge(scheduled::router())
+        .merge(whatsapp_account::router());
     let (api, doc) = api.split_for_parts();
 
     Router::new()
         .merge(health::router())
         .merge(shopify_webhook::router(state))
+        .merge(whatsapp_webhook::router())
         .merge(api)
         .merge(openapi::router(doc))
         // Unknown API paths are JSON 404s, not the dashboard's index page.

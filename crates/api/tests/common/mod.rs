@@ -308,3 +308,37 @@ pub async fn error_code(res: reqwest::Response) -> String {
     assert!(body["error"]["message"].is_string(), "error.message: {body}");
     code
 }
+
+impl Account {
+    pub async fn put(&self, path: &str, body: Value) -> reqwest::Response {
+        self.client.put(self.url(path)).header("x-csrf-token", &self.csrf).json(&body).send().await.unwrap()
+    }
+}
+
+/// Posts a WhatsApp webhook delivery signed the way Meta signs it (`secret` = the app secret).
+pub async fn post_whatsapp(base: &str, path: &str, body: &[u8], secret: &str) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(format!("{base}{path}"))
+        .header("content-type", "application/json")
+        .header("x-hub-signature-256", revive_shared::crypto::signature::sign_meta(secret.as_bytes(), body))
+        .body(body.to_vec())
+        .send()
+        .await
+        .unwrap()
+}
+
+impl TestApp {
+    /// Disconnects whichever merchant holds `phone_number_id` (unique across Revive), so a test
+    /// that must use a fixture's number can run again on the same database.
+    pub async fn free_phone_number_id(&self, phone_number_id: &str) {
+        if let Some((merchant, _)) =
+            revive_shared::db::whatsapp_accounts::by_phone_number_id(self.db.pool(), phone_number_id)
+                .await
+                .unwrap()
+        {
+            let mut tx = self.db.begin(merchant).await.unwrap();
+            revive_shared::db::whatsapp_accounts::disconnect(&mut tx).await.unwrap();
+            tx.commit().await.unwrap();
+        }
+    }
+}

@@ -29,6 +29,20 @@ pub fn sign_shopify(secret: &[u8], body: &[u8]) -> String {
     STANDARD.encode(mac.finalize().into_bytes())
 }
 
+/// Meta's `X-Hub-Signature-256`: `sha256=` + lowercase hex of the HMAC under the app secret.
+pub fn verify_meta(secret: &[u8], body: &[u8], header: &str) -> bool {
+    let Some(hex_sig) = header.trim().strip_prefix("sha256=") else { return false };
+    let Ok(signature) = hex::decode(hex_sig) else { return false };
+    verify(secret, body, &signature)
+}
+
+/// `X-Hub-Signature-256` of `body`, as Meta computes it (tests and benchmarks sign with it).
+pub fn sign_meta(secret: &[u8], body: &[u8]) -> String {
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret) else { return String::new() };
+    mac.update(body);
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -43,5 +57,16 @@ mod tests {
         assert!(!verify_shopify(&["other"], b"test", "Aymga2LNFrM+tnkr6MYLFY2Jou46h2/Omogeu0iMCRQ="));
         assert!(!verify_shopify(&["secret"], b"test", "not base64!"));
         assert!(!verify_shopify::<&str>(&[], b"test", "Aymga2LNFrM+tnkr6MYLFY2Jou46h2/Omogeu0iMCRQ="));
+    }
+
+    #[test]
+    fn meta_signature_is_hex_with_a_prefix() {
+        let header = sign_meta(b"app-secret", b"{\"a\":1}");
+        assert!(header.starts_with("sha256=") && header.len() == 7 + 64, "{header}");
+        assert!(verify_meta(b"app-secret", b"{\"a\":1}", &header));
+        assert!(!verify_meta(b"app-secret", b"{\"a\": 1}", &header));
+        assert!(!verify_meta(b"other", b"{\"a\":1}", &header));
+        assert!(!verify_meta(b"app-secret", b"{\"a\":1}", header.trim_start_matches("sha256=")));
+        assert!(!verify_meta(b"app-secret", b"{\"a\":1}", "sha256=zz"));
     }
 }

@@ -182,6 +182,18 @@ pub async fn find_by_phone(
     Ok(id)
 }
 
+/// The customer WhatsApp knows by this business-scoped user id (`US.…`), learnt from statuses.
+pub async fn find_by_wa_user_id(tx: &mut TenantTx, user_id: &str) -> Result<Option<CustomerId>> {
+    let id = sqlx::query_scalar!(
+        r#"select id as "id: CustomerId" from customers where wa_user_id = $1 and erased_at is null
+           order by created_at limit 1"#,
+        user_id
+    )
+    .fetch_optional(tx.conn())
+    .await?;
+    Ok(id)
+}
+
 /// Decrypts a customer's phone number (for sending; never for logging).
 pub async fn phone_of(tx: &mut TenantTx, cipher: &FieldCipher, id: CustomerId) -> Result<PhoneE164> {
     let merchant = tx.merchant();

@@ -12,6 +12,7 @@ pub mod events;
 pub mod imports;
 pub mod integrations;
 pub mod merchants;
+pub mod message_status;
 pub mod orders;
 pub mod retention;
 pub mod scheduled;

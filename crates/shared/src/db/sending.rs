@@ -92,7 +92,7 @@ pub async fn template_for(tx: &mut TenantTx, flow: &str) -> Result<Option<FlowTe
     Ok(row)
 }
 
-fn step(at: DateTime<Utc>, event: &str, detail: &str) -> serde_json::Value {
+pub(crate) fn step(at: DateTime<Utc>, event: &str, detail: &str) -> serde_json::Value {
     json!([{"at": at, "event": event, "detail": detail}])
 }
 
@@ -182,8 +182,12 @@ pub async fn record_sent(
     now: DateTime<Utc>,
 ) -> Result<()> {
     let status = if delivered { "delivered" } else { "sent" };
+    // A status webhook can beat this write (Meta is quick): never move its status back.
     sqlx::query!(
-        "update messages set status = $2, wa_message_id = $3, status_at = $4 where scheduled_message_id = $1",
+        "update messages set wa_message_id = $3, status_at = $4,
+                status = case when message_status_rank(coalesce(status, 'pending')) > message_status_rank($2)
+                              then status else $2 end
+         where scheduled_message_id = $1",
         id,
         status,
         wa_message_id,
@@ -192,7 +196,8 @@ pub async fn record_sent(
     .execute(tx.conn())
     .await?;
     sqlx::query!(
-        "update scheduled_messages set status = 'sent', reason = null, trail = trail || $2, updated_at = now() where id = $1",
+        "update scheduled_messages set status = 'sent', reason = null, trail = trail || $2, updated_at = now()
+         where id = $1 and status = 'sending'",
         id,
         step(now, "sent", &format!("accepted by WhatsApp as {wa_message_id}"))
     )
@@ -262,18 +267,48 @@ pub async fn stuck(
     Ok(rows.into_iter().map(|r| (r.merchant_id, r.scheduled_id)).collect())
 }
 
-/// Marks a stuck send failed, unless its outcome arrived meanwhile. Not retried: the transport
-/// may have delivered it, and a customer must never get a retention message twice.
-pub async fn give_up_stuck(tx: &mut TenantTx, id: uuid::Uuid, now: DateTime<Utc>) -> Result<bool> {
-    let why = "outcome unknown: the worker stopped during the send; not retried so the customer cannot get it twice";
+/// Settles a send left `sending` since before its worker stopped, unless its outcome arrived
+/// meanwhile. `retry`: WhatsApp's status webhooks for this account are flowing and none confirmed
+/// this message, so WhatsApp never accepted it and sending again cannot double it. Otherwise the
+/// outcome is unknown and the row fails with that reason (a late status can still confirm it),
+/// because a customer must never get a retention message twice.
+pub async fn reconcile_stuck(
+    tx: &mut TenantTx,
+    id: uuid::Uuid,
+    retry: bool,
+    stuck_for: std::time::Duration,
+    now: DateTime<Utc>,
+) -> Result<Option<&'static str>> {
+    let minutes = stuck_for.as_secs().div_ceil(60);
+    let (status, event, why) = if retry {
+        (
+            "scheduled",
+            "retry",
+            format!(
+                "no word from WhatsApp {minutes} min after its worker stopped mid-send, while its status webhooks \
+                 arrive: WhatsApp never got it; sending again"
+            ),
+        )
+    } else {
+        (
+            "failed",
+            "failed",
+            "outcome unknown: the worker stopped during the send; not retried so the customer cannot get it twice"
+                .to_owned(),
+        )
+    };
     let done = sqlx::query!(
-        "update scheduled_messages set status = 'failed', reason = $2, trail = trail || $3, updated_at = now()
+        "update scheduled_messages set status = $2, reason = $3, trail = trail || $4,
+                outcome_unknown = ($2 = 'failed'), due_at = case when $2 = 'scheduled' then $5 else due_at end,
+                updated_at = now()
          where id = $1 and status = 'sending'",
         id,
-        why,
-        step(now, "failed", why)
+        status,
+        if retry { None } else { Some(why.as_str()) },
+        step(now, event, &why),
+        now
     )
     .execute(tx.conn())
     .await?;
-    Ok(done.rows_affected() > 0)
+    Ok((done.rows_affected() > 0).then_some(if retry { "retried" } else { "failed" }))
 }

@@ -3,6 +3,8 @@
 //! proxies can stand in); `Sandbox` sends nothing and reports the message delivered, for
 //! merchants without WhatsApp credentials (the dashboard's phone simulator reads it).
 
+pub mod webhook;
+
 use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
@@ -132,7 +134,7 @@ fn without_url(e: &reqwest::Error) -> String {
 /// Meta's detail text is stored as the message's reason; a phone number quoted in it (some
 /// errors name the recipient) must not be. Runs of 7 or more digits are blanked, and the text cut
 /// to 300 characters.
-fn without_long_numbers(text: &str) -> String {
+pub(crate) fn without_long_numbers(text: &str) -> String {
     let mut out = String::new();
     let mut digits = String::new();
     for c in text.chars().take(300).chain(std::iter::once(' ')) {
