@@ -56,6 +56,16 @@ pub fn check<K: Clone + Hash + Eq>(limiter: &DefaultKeyedRateLimiter<K>, key: &K
     })
 }
 
+/// The answer to a webhook with a bad or missing signature: 401, counted, and paid for from the
+/// sender's per-IP budget so guessing signatures is as slow as any other public call.
+pub fn unsigned_webhook(limiters: &Limiters, peer: &SocketAddr, source: &'static str) -> ApiError {
+    metrics::counter!("revive_webhooks_total", "source" => source, "outcome" => "unauthorized").increment(1);
+    match check(&limiters.per_ip, &peer.ip()) {
+        Ok(()) => ApiError::Unauthorized,
+        Err(limited) => limited,
+    }
+}
+
 /// Middleware for public routes: limits by the connecting peer's IP.
 pub async fn per_ip(
     State(state): State<AppState>,

@@ -230,8 +230,6 @@ pub struct WhatsAppSettings {
     pub app_secret: Option<SecretString>,
     /// The token Meta echoes when `/webhooks/whatsapp` is subscribed.
     pub verify_token: Option<SecretString>,
-    /// A send left `sending` this long (its worker stopped mid-send) is reconciled.
-    pub send_stuck_secs: u64,
 }
 
 /// Background jobs: where their queues live and how they run.
@@ -246,6 +244,8 @@ pub struct JobSettings {
     pub concurrency: u32,
     /// How often the sweeper looks for events that the queue may not hold.
     pub sweep_interval_secs: u64,
+    /// A send left `sending` this long (its worker stopped mid-send) is reconciled.
+    pub send_stuck_secs: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -367,6 +367,7 @@ impl Config {
                     &raw.sweep_interval_secs,
                     "SWEEP_INTERVAL_SECS",
                 )?),
+                send_stuck_secs: u64::from(parse_positive(&raw.send_stuck_secs, "SEND_STUCK_SECS")?),
             },
             whatsapp: WhatsAppSettings {
                 graph_base_url: {
@@ -389,7 +390,6 @@ impl Config {
                 // Empty variables were dropped above: set means non-empty.
                 app_secret: raw.whatsapp_app_secret,
                 verify_token: raw.whatsapp_verify_token,
-                send_stuck_secs: u64::from(parse_positive(&raw.send_stuck_secs, "SEND_STUCK_SECS")?),
             },
             ingest: IngestSettings {
                 ingest_max_body_bytes: parse_positive(&raw.ingest_max_body_bytes, "INGEST_MAX_BODY_BYTES")?

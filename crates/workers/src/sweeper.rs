@@ -87,7 +87,7 @@ pub async fn dispatch_due(deps: &Deps) -> anyhow::Result<usize> {
     // Sends whose worker stopped between recording the intent and the outcome. A status
     // webhook confirms those WhatsApp accepted (`message_status`); what is still unconfirmed
     // after `send_stuck_secs` never reached WhatsApp, if its statuses are known to arrive.
-    let stuck_for = Duration::from_secs(deps.config.whatsapp.send_stuck_secs);
+    let stuck_for = Duration::from_secs(deps.config.jobs.send_stuck_secs);
     // Wall time, not the app clock: `updated_at` is written by Postgres's `now()`.
     let before = chrono::Utc::now() - stuck_for;
     for (merchant, id) in revive_shared::db::sending::stuck(deps.db.pool(), before, BATCH).await? {
@@ -95,14 +95,16 @@ pub async fn dispatch_due(deps: &Deps) -> anyhow::Result<usize> {
         let flowing =
             revive_shared::db::whatsapp_accounts::statuses_flowing(&mut tx, now, STATUSES_FLOWING_WITHIN)
                 .await?;
-        match revive_shared::db::sending::reconcile_stuck(&mut tx, id, flowing, stuck_for, now).await? {
-            Some("retried") => {
+        let settled =
+            revive_shared::db::sending::reconcile_stuck(&mut tx, id, flowing, stuck_for, now).await?;
+        match (settled, flowing) {
+            (true, true) => {
                 tracing::warn!(scheduled_id = %id, "unconfirmed send after a worker stopped; sending again")
             }
-            Some(_) => {
+            (true, false) => {
                 tracing::warn!(scheduled_id = %id, "send outcome unknown after a worker stopped; marked failed")
             }
-            None => {}
+            (false, _) => {}
         }
         tx.commit().await?;
     }

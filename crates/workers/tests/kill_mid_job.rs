@@ -3,7 +3,8 @@
 //! Postgres (as the application role) and Redis.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::process::{Child, Command, Stdio};
+mod common;
+
 use std::time::Duration;
 
 use revive_shared::config::Config;
@@ -15,47 +16,6 @@ use revive_workers::Queues;
 use serde_json::json;
 
 const EVENTS: usize = 3000;
-
-fn env_or(name: &str, default: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| default.to_owned())
-}
-
-fn vars(prefix: &str) -> Vec<(String, String)> {
-    [
-        (
-            "DATABASE_URL",
-            env_or("TEST_DATABASE_URL", "postgres://revive_app:revive_app@127.0.0.1:5432/revive_test"),
-        ),
-        (
-            "DATABASE_OWNER_URL",
-            env_or(
-                "TEST_DATABASE_OWNER_URL",
-                "postgres://revive_owner:revive_owner@127.0.0.1:5432/revive_test",
-            ),
-        ),
-        ("REDIS_URL", env_or("TEST_REDIS_URL", "redis://127.0.0.1:6379")),
-        ("ENCRYPTION_KEY", "dGVzdC1rZXktdGVzdC1rZXktdGVzdC1rZXktdGVzdCE=".into()),
-        ("BLIND_INDEX_KEY", "YmxpbmQtaW5kZXgta2V5LWZvci10ZXN0cy1vbmx5ISE=".into()),
-        ("QUEUE_PREFIX", prefix.into()),
-        ("WORKER_CONCURRENCY", "8".into()),
-        ("SWEEP_INTERVAL_SECS", "1".into()),
-        ("LOG_FORMAT", "pretty".into()),
-        ("RUST_LOG", "warn".into()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v))
-    .collect()
-}
-
-fn start_worker(prefix: &str) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_revive-workers"))
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .envs(vars(prefix))
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("start revive-workers")
-}
 
 async fn counts(db: &Db, merchant: MerchantId) -> (i64, i64, i64, i64) {
     let mut tx = db.begin(merchant).await.unwrap();
@@ -93,7 +53,7 @@ async fn wait_for(
 #[tokio::test]
 async fn a_worker_killed_mid_backlog_loses_and_repeats_nothing() {
     let prefix = format!("test-kill-{}", uuid::Uuid::new_v4().simple());
-    let config = Config::from_vars(vars(&prefix)).unwrap();
+    let config = Config::from_vars(common::vars(&prefix, &[])).unwrap();
     db::migrate(config.database_owner_url.as_ref().unwrap()).await.unwrap();
     let db = Db::connect(&config.database_url, 8).await.unwrap();
     let merchant = MerchantId::new();
@@ -127,7 +87,7 @@ async fn a_worker_killed_mid_backlog_loses_and_repeats_nothing() {
         queues.push_events(&jobs, Duration::from_secs(10)).await.unwrap();
     }
 
-    let mut first = start_worker(&prefix);
+    let mut first = common::start_worker(&common::vars(&prefix, &[]));
     let before = wait_for(&db, merchant, 120, "the first worker to get going", |c| c.0 >= 300).await;
     first.kill().unwrap(); // SIGKILL: no graceful anything
     first.wait().unwrap();
@@ -138,7 +98,7 @@ async fn a_worker_killed_mid_backlog_loses_and_repeats_nothing() {
         at_kill.0
     );
 
-    let mut second = start_worker(&prefix);
+    let mut second = common::start_worker(&common::vars(&prefix, &[]));
     let after = wait_for(&db, merchant, 180, "every event processed", |c| c.0 == EVENTS as i64).await;
     let _ = second.kill();
     let _ = second.wait();

@@ -8,8 +8,9 @@
 //! for but never made are sent again once no status confirms them.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::collections::HashMap;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use chrono::Utc;
@@ -25,49 +26,18 @@ use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 const SENDS: usize = 10_000;
 const KILL_AFTER: usize = 3_000;
 
-fn env_or(name: &str, default: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| default.to_owned())
-}
-
+/// Workers with room for many sends at once; a stuck send is reconciled after 10 s, longer than
+/// any healthy send takes here and far shorter than production's 10 minutes.
 fn vars(prefix: &str, meta: &str) -> Vec<(String, String)> {
-    [
-        (
-            "DATABASE_URL",
-            env_or("TEST_DATABASE_URL", "postgres://revive_app:revive_app@127.0.0.1:5432/revive_test"),
-        ),
-        (
-            "DATABASE_OWNER_URL",
-            env_or(
-                "TEST_DATABASE_OWNER_URL",
-                "postgres://revive_owner:revive_owner@127.0.0.1:5432/revive_test",
-            ),
-        ),
-        ("REDIS_URL", env_or("TEST_REDIS_URL", "redis://127.0.0.1:6379")),
-        ("ENCRYPTION_KEY", "dGVzdC1rZXktdGVzdC1rZXktdGVzdC1rZXktdGVzdCE=".into()),
-        ("BLIND_INDEX_KEY", "YmxpbmQtaW5kZXgta2V5LWZvci10ZXN0cy1vbmx5ISE=".into()),
-        ("QUEUE_PREFIX", prefix.into()),
-        ("WORKER_CONCURRENCY", "32".into()),
-        ("DATABASE_MAX_CONNECTIONS", "16".into()),
-        ("SWEEP_INTERVAL_SECS", "1".into()),
-        // Longer than any healthy send takes here, far shorter than production's 10 minutes.
-        ("SEND_STUCK_SECS", "10".into()),
-        ("META_GRAPH_BASE_URL", meta.into()),
-        ("LOG_FORMAT", "pretty".into()),
-        ("RUST_LOG", "warn".into()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v))
-    .collect()
-}
-
-fn start_worker(vars: &[(String, String)]) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_revive-workers"))
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .envs(vars.iter().cloned())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("start revive-workers")
+    common::vars(
+        prefix,
+        &[
+            ("WORKER_CONCURRENCY", "32"),
+            ("DATABASE_MAX_CONNECTIONS", "16"),
+            ("SEND_STUCK_SECS", "10"),
+            ("META_GRAPH_BASE_URL", meta),
+        ],
+    )
 }
 
 /// Meta's answer to a send: accepted, with a wamid derived from the scheduled id it echoes.
@@ -183,7 +153,7 @@ async fn a_worker_killed_mid_sends_sends_each_message_exactly_once() {
     seed(&db, &config, merchant, &phone_number_id).await;
 
     let mut delivered = 0;
-    let mut first = start_worker(&vars);
+    let mut first = common::start_worker(&vars);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(240);
     while deliver_statuses(&db, merchant, &meta, &mut delivered).await < KILL_AFTER {
         assert!(tokio::time::Instant::now() < deadline, "the first worker sent only {delivered}");
@@ -194,7 +164,7 @@ async fn a_worker_killed_mid_sends_sends_each_message_exactly_once() {
     let at_kill = status_counts(&db, merchant).await;
     assert!(at_kill.get("sent").copied().unwrap_or(0) < SENDS as i64, "killed mid-way: {at_kill:?}");
 
-    let mut second = start_worker(&vars);
+    let mut second = common::start_worker(&vars);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(300);
     let end = loop {
         deliver_statuses(&db, merchant, &meta, &mut delivered).await;

@@ -55,14 +55,7 @@ async fn receive(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<WebhookAck>> {
-    let unauthorized = || {
-        metrics::counter!("revive_webhooks_total", "source" => "shopify", "outcome" => "unauthorized")
-            .increment(1);
-        match rate_limit::check(&state.limiters.per_ip, &peer.ip()) {
-            Ok(()) => ApiError::Unauthorized,
-            Err(limited) => limited,
-        }
-    };
+    let unauthorized = || rate_limit::unsigned_webhook(&state.limiters, &peer, "shopify");
     let hmac = header(&headers, "hmac-sha256").ok_or_else(unauthorized)?;
     let id = id.parse::<uuid::Uuid>().map(IntegrationId).map_err(|_| unauthorized())?;
     let target = integrations::webhook_target(state.db.pool(), &state.config.cipher, id)

@@ -19,7 +19,7 @@ use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, Query, State};
 use axum::http::HeaderMap;
 use axum::routing::get;
 use revive_shared::crypto::signature;
-use revive_shared::db::message_status::{self, Applied};
+use revive_shared::db::message_status;
 use revive_shared::db::{customers, whatsapp_accounts};
 use revive_shared::ids::MerchantId;
 use revive_shared::phone::PhoneE164;
@@ -95,12 +95,7 @@ pub struct WhatsAppAck {
 }
 
 fn unauthorized(state: &AppState, peer: &SocketAddr) -> ApiError {
-    metrics::counter!("revive_webhooks_total", "source" => "whatsapp", "outcome" => "unauthorized")
-        .increment(1);
-    match rate_limit::check(&state.limiters.per_ip, &peer.ip()) {
-        Ok(()) => ApiError::Unauthorized,
-        Err(limited) => limited,
-    }
+    rate_limit::unsigned_webhook(&state.limiters, peer, "whatsapp")
 }
 
 fn signature_header(headers: &HeaderMap) -> Option<&str> {
@@ -202,9 +197,10 @@ async fn apply(
             whatsapp_accounts::saw_statuses(&mut tx, account, now).await?;
         }
         for status in &statuses {
-            match message_status::apply(&mut tx, status, now).await? {
-                Applied::Advanced => ack.statuses_applied += 1,
-                Applied::Unchanged | Applied::Unknown => ack.statuses_unchanged += 1,
+            if message_status::apply(&mut tx, status, now).await? {
+                ack.statuses_applied += 1;
+            } else {
+                ack.statuses_unchanged += 1;
             }
         }
         for pref in &preferences {

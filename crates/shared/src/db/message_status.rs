@@ -9,19 +9,11 @@ use super::sending::step;
 use crate::Result;
 use crate::whatsapp::webhook::Status;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Applied {
-    /// The message's status moved forward.
-    Advanced,
-    /// Known message, nothing new (a repeat, or older than what we have).
-    Unchanged,
-    /// No message of ours has this wamid.
-    Unknown,
-}
-
 /// Applies one status to the outbound message it names, and to its scheduled message's trail.
-pub async fn apply(tx: &mut TenantTx, status: &Status, now: DateTime<Utc>) -> Result<Applied> {
-    let Some(new) = status.normalized() else { return Ok(Applied::Unchanged) };
+/// `true` when the message's status moved forward; `false` for a repeat, a status older than
+/// what we have, or a message that is not ours.
+pub async fn apply(tx: &mut TenantTx, status: &Status, now: DateTime<Utc>) -> Result<bool> {
+    let Some(new) = status.normalized() else { return Ok(false) };
     // A send whose worker stopped before writing the outcome has no wamid yet: Meta's echo of
     // the scheduled id is how it is found.
     if let Some(scheduled) =
@@ -47,15 +39,7 @@ pub async fn apply(tx: &mut TenantTx, status: &Status, now: DateTime<Utc>) -> Re
     )
     .fetch_optional(tx.conn())
     .await?;
-    let Some(row) = row else {
-        let known = sqlx::query_scalar!(
-            r#"select 1 as "one!" from messages where wa_message_id = $1 and direction = 'outbound'"#,
-            status.id
-        )
-        .fetch_optional(tx.conn())
-        .await?;
-        return Ok(if known.is_some() { Applied::Unchanged } else { Applied::Unknown });
-    };
+    let Some(row) = row else { return Ok(false) };
     if let Some(user_id) = status.recipient_user_id.as_deref() {
         sqlx::query!(
             "update customers set wa_user_id = $2, updated_at = now()
@@ -69,11 +53,12 @@ pub async fn apply(tx: &mut TenantTx, status: &Status, now: DateTime<Utc>) -> Re
     if let Some(scheduled) = row.scheduled_message_id {
         trail_status(tx, scheduled, new, reason.as_deref(), now).await?;
     }
-    Ok(Applied::Advanced)
+    Ok(true)
 }
 
 /// Keeps a flow message's row in step with its delivery: `failed` when WhatsApp could not
-/// deliver what it had accepted, `sent` again if a later delivery contradicts that.
+/// deliver what it had accepted, `sent` again if a later delivery contradicts that. (Its message
+/// has a wamid, so WhatsApp did accept it: any `failed` here was a delivery failure.)
 async fn trail_status(
     tx: &mut TenantTx,
     scheduled: uuid::Uuid,
@@ -98,10 +83,8 @@ async fn trail_status(
             let detail = format!("WhatsApp reports it {status}");
             sqlx::query!(
                 "update scheduled_messages set
-                    status = case when status = 'failed' and reason like 'WhatsApp could not deliver it:%'
-                                  then 'sent' else status end,
-                    reason = case when status = 'failed' and reason like 'WhatsApp could not deliver it:%'
-                                  then null else reason end,
+                    status = case when status = 'failed' then 'sent' else status end,
+                    reason = case when status = 'failed' then null else reason end,
                     trail = trail || $2, updated_at = now()
                  where id = $1",
                 scheduled,

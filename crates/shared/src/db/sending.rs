@@ -271,14 +271,15 @@ pub async fn stuck(
 /// meanwhile. `retry`: WhatsApp's status webhooks for this account are flowing and none confirmed
 /// this message, so WhatsApp never accepted it and sending again cannot double it. Otherwise the
 /// outcome is unknown and the row fails with that reason (a late status can still confirm it),
-/// because a customer must never get a retention message twice.
+/// because a customer must never get a retention message twice. `false` when its outcome had
+/// arrived meanwhile.
 pub async fn reconcile_stuck(
     tx: &mut TenantTx,
     id: uuid::Uuid,
     retry: bool,
     stuck_for: std::time::Duration,
     now: DateTime<Utc>,
-) -> Result<Option<&'static str>> {
+) -> Result<bool> {
     let minutes = stuck_for.as_secs().div_ceil(60);
     let (status, event, why) = if retry {
         (
@@ -310,5 +311,5 @@ pub async fn reconcile_stuck(
     )
     .execute(tx.conn())
     .await?;
-    Ok((done.rows_affected() > 0).then_some(if retry { "retried" } else { "failed" }))
+    Ok(done.rows_affected() > 0)
 }
