@@ -191,7 +191,11 @@ async fn apply(
         }
     }
     let now = state.clock.now();
-    for (account, (merchant, statuses, preferences)) in by_account {
+    for (account, (merchant, mut statuses, preferences)) in by_account {
+        // Two deliveries naming the same messages take their row locks in one order, so they
+        // queue behind each other instead of deadlocking. The sort is stable: a message's own
+        // statuses keep Meta's order (precedence makes any order safe, this keeps the trail tidy).
+        statuses.sort_by(|a, b| a.id.cmp(&b.id));
         let mut tx = state.db.begin(merchant).await?;
         if !statuses.is_empty() {
             whatsapp_accounts::saw_statuses(&mut tx, account, now).await?;

@@ -16,9 +16,9 @@ pub async fn apply(tx: &mut TenantTx, status: &Status, now: DateTime<Utc>) -> Re
     let Some(new) = status.normalized() else { return Ok(false) };
     // A send whose worker stopped before writing the outcome has no wamid yet: Meta's echo of
     // the scheduled id is how it is found.
-    if let Some(scheduled) =
-        status.biz_opaque_callback_data.as_deref().and_then(|s| s.parse::<uuid::Uuid>().ok())
-    {
+    let callback = status.biz_opaque_callback_data.as_deref().and_then(|s| s.parse::<uuid::Uuid>().ok());
+    lock_scheduled(tx, callback, &status.id).await?;
+    if let Some(scheduled) = callback {
         confirm_unsettled_send(tx, scheduled, &status.id, now).await?;
     }
     let (code, reason) = match (new, status.error()) {
@@ -54,6 +54,25 @@ pub async fn apply(tx: &mut TenantTx, status: &Status, now: DateTime<Utc>) -> Re
         trail_status(tx, scheduled, new, reason.as_deref(), now).await?;
     }
     Ok(true)
+}
+
+/// Takes the row lock of the scheduled message a status is about, before its message's.
+///
+/// The sender writes an outcome in that order (scheduled row, then message); taking the locks
+/// the other way round here deadlocked a status webhook against a worker recording the same
+/// send. A message with no scheduled row (a conversation reply) needs no lock here.
+async fn lock_scheduled(tx: &mut TenantTx, callback: Option<uuid::Uuid>, wa_message_id: &str) -> Result<()> {
+    sqlx::query!(
+        "select id from scheduled_messages
+         where id = coalesce($1, (select scheduled_message_id from messages
+                                  where wa_message_id = $2 and direction = 'outbound' limit 1))
+         for update",
+        callback,
+        wa_message_id
+    )
+    .fetch_optional(tx.conn())
+    .await?;
+    Ok(())
 }
 
 /// Keeps a flow message's row in step with its delivery: `failed` when WhatsApp could not

@@ -182,6 +182,15 @@ pub async fn record_sent(
     now: DateTime<Utc>,
 ) -> Result<()> {
     let status = if delivered { "delivered" } else { "sent" };
+    // Lock order, everywhere: the scheduled row before its message (see `message_status`).
+    sqlx::query!(
+        "update scheduled_messages set status = 'sent', reason = null, trail = trail || $2, updated_at = now()
+         where id = $1 and status = 'sending'",
+        id,
+        step(now, "sent", &format!("accepted by WhatsApp as {wa_message_id}"))
+    )
+    .execute(tx.conn())
+    .await?;
     // A status webhook can beat this write (Meta is quick): never move its status back.
     sqlx::query!(
         "update messages set wa_message_id = $3, status_at = $4,
@@ -192,14 +201,6 @@ pub async fn record_sent(
         status,
         wa_message_id,
         now
-    )
-    .execute(tx.conn())
-    .await?;
-    sqlx::query!(
-        "update scheduled_messages set status = 'sent', reason = null, trail = trail || $2, updated_at = now()
-         where id = $1 and status = 'sending'",
-        id,
-        step(now, "sent", &format!("accepted by WhatsApp as {wa_message_id}"))
     )
     .execute(tx.conn())
     .await?;
@@ -217,6 +218,11 @@ pub async fn record_failure(
     dead: bool,
     now: DateTime<Utc>,
 ) -> Result<()> {
+    // Lock order: the scheduled row before its message.
+    match retry_at {
+        Some(at) => move_due(tx, id, at, "retry", why, now).await?,
+        None => settle(tx, id, if dead { "dead" } else { "failed" }, why, now).await?,
+    }
     sqlx::query!(
         "update messages set status = 'failed', error_code = $2, error_reason = $3, status_at = $4
          where scheduled_message_id = $1",
@@ -227,10 +233,7 @@ pub async fn record_failure(
     )
     .execute(tx.conn())
     .await?;
-    match retry_at {
-        Some(at) => move_due(tx, id, at, "retry", why, now).await,
-        None => settle(tx, id, if dead { "dead" } else { "failed" }, why, now).await,
-    }
+    Ok(())
 }
 
 /// Scheduled messages due by `now`, across merchants (SECURITY DEFINER look-up).
