@@ -126,6 +126,12 @@ async fn scheduled_messages_are_listed_with_their_trail_and_can_be_cancelled_onc
     assert_eq!(due(0), delivered + chrono::Duration::hours(72));
     assert_eq!(due(1), delivered + chrono::Duration::hours(336));
     assert_eq!(list[0]["trail"][0]["event"], "scheduled");
+    let stats: Value = owner.get("/api/v1/queue-stats").await.json().await.unwrap();
+    assert_eq!(
+        stats["send_message"],
+        json!({"pending": 0, "scheduled": 2, "running": 0, "failed": 0, "dead": 0, "oldest_pending_secs": 0})
+    );
+    assert_eq!(stats["process_event"]["pending"], 0, "{stats}");
 
     let id = list[1]["id"].as_str().unwrap();
     let cancel = |who: &str| format!("/api/v1/scheduled-messages/{id}/cancel{who}");
@@ -165,6 +171,8 @@ async fn queue_depth_is_in_the_metrics() {
         "revive_queue_dead",
         "revive_queue_oldest_pending_seconds",
     ] {
-        assert!(body.contains(&format!("{name}{{queue=\"process_event\"}}")), "{name} missing in:\n{body}");
+        for queue in ["process_event", "send_message"] {
+            assert!(body.contains(&format!("{name}{{queue=\"{queue}\"}}")), "{name} missing in:\n{body}");
+        }
     }
 }

@@ -7,7 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 use common::*;
 use revive_shared::db::{sending, whatsapp_accounts};
 use serde_json::{Value, json};
-use wiremock::matchers::{header, method, path};
+use wiremock::matchers::{body_partial_json, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 fn at(s: &str) -> DateTime<Utc> {
@@ -31,7 +31,8 @@ async fn setup() -> Setup {
 
 async fn setup_with(extra: &[(&str, &str)]) -> Setup {
     let meta = MockServer::start().await;
-    let mut vars = vec![("META_GRAPH_BASE_URL", meta.uri())];
+    // No per-recipient gap unless a scenario sets one: most send to one customer in quick turns.
+    let mut vars = vec![("META_GRAPH_BASE_URL", meta.uri()), ("SEND_RECIPIENT_GAP_SECS", "0".to_owned())];
     vars.extend(extra.iter().map(|(k, v)| (*k, (*v).to_owned())));
     let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let app = spawn_app_with(&vars).await;
@@ -116,8 +117,9 @@ impl Setup {
     /// The worker then "dies": nothing more is written.
     async fn begin_send_and_die(&self, id: &str) {
         let mut tx = self.app.db.begin(self.owner.merchant_id.into()).await.unwrap();
-        let ctx = sending::lock(&mut tx, id.parse().unwrap()).await.unwrap().expect("still scheduled");
-        sending::begin_send(&mut tx, &ctx, None, "Hi", Utc::now()).await.unwrap();
+        let now = self.app.clock.now();
+        let ctx = sending::lock(&mut tx, id.parse().unwrap(), now).await.unwrap().expect("still scheduled");
+        sending::begin_send(&mut tx, &ctx, None, "template", "Hi", now).await.unwrap();
         tx.commit().await.unwrap();
     }
 
@@ -130,6 +132,33 @@ impl Setup {
         .unwrap();
         let res = post_whatsapp(&self.app.base, "/webhooks/whatsapp", &body, WEBHOOK_SECRET).await;
         assert_eq!(res.status(), 200);
+    }
+
+    /// The check-in template's approval, set directly (the templates API is tested elsewhere).
+    async fn set_template_status(&self, status: &str) {
+        let mut tx = self.app.db.begin(self.owner.merchant_id.into()).await.unwrap();
+        sqlx::query("update message_templates set status = $1 where flow = 'checkin'")
+            .bind(status)
+            .execute(tx.conn())
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    }
+
+    /// The customer wrote to the merchant at `when`: their 24-hour window is open from then.
+    async fn customer_wrote(&self, customer_id: &str, when: DateTime<Utc>) {
+        let mut tx = self.app.db.begin(self.owner.merchant_id.into()).await.unwrap();
+        sqlx::query(
+            "insert into conversations (merchant_id, customer_id, window_started_at, last_inbound_at)
+             values ($1, $2, $3, $3)",
+        )
+        .bind(self.owner.merchant_id)
+        .bind(customer_id.parse::<uuid::Uuid>().unwrap())
+        .bind(when)
+        .execute(tx.conn())
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
     }
 
     /// Polls until the check-in has `status`; on time-out the failure shows the row and its trail.
@@ -161,9 +190,23 @@ impl Setup {
 
 const WEBHOOK_SECRET: &str = "platform-app-secret-for-tests";
 
-fn accepted() -> ResponseTemplate {
-    ResponseTemplate::new(200).set_body_json(json!({"messaging_product": "whatsapp",
-        "contacts": [{"input": "905321231234", "wa_id": "905321231234"}], "messages": [{"id": "wamid.TEST1"}]}))
+/// Meta accepting a send, with a wamid of its own per message (`wamid.<scheduled id>`, and one
+/// more `.n` per repeat, as every send gets a new id).
+fn accepted() -> Accept {
+    Accept(std::sync::atomic::AtomicUsize::new(0))
+}
+
+struct Accept(std::sync::atomic::AtomicUsize);
+
+impl wiremock::Respond for Accept {
+    fn respond(&self, req: &wiremock::Request) -> ResponseTemplate {
+        let body: Value = serde_json::from_slice(&req.body).unwrap_or_default();
+        let n = self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let callback = body["biz_opaque_callback_data"].as_str().unwrap_or("none");
+        let wamid = if n == 0 { format!("wamid.{callback}") } else { format!("wamid.{callback}.{n}") };
+        ResponseTemplate::new(200).set_body_json(json!({"messaging_product": "whatsapp",
+            "contacts": [{"input": body["to"], "wa_id": body["to"]}], "messages": [{"id": wamid}]}))
+    }
 }
 
 /// The scenarios run one after another: the dispatcher of a running app serves every merchant
@@ -172,8 +215,11 @@ fn accepted() -> ResponseTemplate {
 async fn sending() {
     at_t_plus_3_one_template_goes_to_meta_with_the_right_phone_name_and_variables().await;
     a_message_due_at_two_in_the_morning_goes_out_when_quiet_hours_end().await;
-    meta_429_is_retried().await;
+    meta_429_and_500_are_retried().await;
     meta_131026_fails_without_retry().await;
+    inside_the_window_a_flow_without_an_approved_template_goes_as_text().await;
+    a_text_refused_with_131047_goes_again_as_the_template().await;
+    a_customer_with_two_deliveries_gets_them_a_gap_apart().await;
     a_fulfilled_order_without_a_delivery_event_is_presumed_delivered().await;
     send_now_and_replay().await;
     a_flushed_redis_loses_no_schedule().await;
@@ -250,30 +296,39 @@ async fn a_message_due_at_two_in_the_morning_goes_out_when_quiet_hours_end() {
     assert_eq!(s.meta_requests().await.len(), 1);
 }
 
-async fn meta_429_is_retried() {
-    let s = setup().await;
-    Mock::given(method("POST"))
-        .respond_with(
-            ResponseTemplate::new(429).set_body_json(json!({"error": {"code": 130429, "message": "rate"}})),
-        )
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&s.meta)
+async fn meta_429_and_500_are_retried() {
+    let throttled =
+        ResponseTemplate::new(429).set_body_json(json!({"error": {"code": 130429, "message": "rate"}}));
+    let outage = ResponseTemplate::new(500).set_body_string("<html>Internal Server Error</html>");
+    for (order, first, code) in [("3003", throttled, "130429"), ("3004", outage, "http_500")] {
+        let s = setup().await;
+        Mock::given(method("POST"))
+            .respond_with(first)
+            .up_to_n_times(1)
+            .with_priority(1)
+            .mount(&s.meta)
+            .await;
+        Mock::given(method("POST")).respond_with(accepted()).with_priority(2).mount(&s.meta).await;
+        s.app.clock.set(at("2026-11-20T10:00:00Z"));
+        s.delivered_order(order, "2026-11-20T10:00:00Z", "UTC").await;
+        s.app.clock.set(at("2026-11-23T10:00:30Z"));
+        let retried = eventually(20, "a retry to be scheduled", || async {
+            let m = s.checkin().await;
+            (m["attempts"] == 1 && m["status"] == "scheduled").then_some(m)
+        })
         .await;
-    Mock::given(method("POST")).respond_with(accepted()).with_priority(2).mount(&s.meta).await;
-    s.app.clock.set(at("2026-11-20T10:00:00Z"));
-    s.delivered_order("3003", "2026-11-20T10:00:00Z", "UTC").await;
-    s.app.clock.set(at("2026-11-23T10:00:30Z"));
-    let retried = eventually(20, "a retry to be scheduled", || async {
-        let m = s.checkin().await;
-        (m["attempts"] == 1 && m["status"] == "scheduled").then_some(m)
-    })
-    .await;
-    assert!(retried["reason"].as_str().unwrap().contains("130429"), "{retried}");
-    s.app.clock.advance(Duration::hours(1));
-    let sent = s.checkin_becomes("sent").await;
-    assert_eq!(sent["attempts"], 2);
-    assert_eq!(s.meta_requests().await.len(), 2);
+        assert!(retried["reason"].as_str().unwrap().contains(code), "{retried}");
+        let due = DateTime::parse_from_rfc3339(retried["due_at"].as_str().unwrap()).unwrap().to_utc();
+        let wait = due - at("2026-11-23T10:00:30Z");
+        assert!(
+            wait >= Duration::seconds(20) && wait <= Duration::seconds(40),
+            "backoff with jitter: {wait}"
+        );
+        s.app.clock.advance(Duration::hours(1));
+        let sent = s.checkin_becomes("sent").await;
+        assert_eq!(sent["attempts"], 2);
+        assert_eq!(s.meta_requests().await.len(), 2);
+    }
 }
 
 /// A number that is not on WhatsApp: failed at once, never retried.
@@ -302,6 +357,132 @@ async fn meta_131026_fails_without_retry() {
     })
     .await
     .ok();
+}
+
+/// A flow with no approved template, for a customer who wrote an hour ago: the rendered text goes
+/// as a free-form message. When WhatsApp answers 131047 (its window had closed after all), the
+/// message fails saying a template is needed; once one is approved, a replay sends it.
+async fn inside_the_window_a_flow_without_an_approved_template_goes_as_text() {
+    let s = setup().await;
+    s.set_template_status("draft").await;
+    Mock::given(method("POST"))
+        .and(body_partial_json(json!({"type": "text"})))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({"error": {
+            "message": "(#131047) Re-engagement message", "type": "OAuthException", "code": 131047,
+            "error_data": {"messaging_product": "whatsapp", "details": "Message failed to send because more than 24 hours have passed since the customer last replied to this number."}}})))
+        .mount(&s.meta)
+        .await;
+    Mock::given(method("POST"))
+        .and(body_partial_json(json!({"type": "template"})))
+        .respond_with(accepted())
+        .mount(&s.meta)
+        .await;
+    s.app.clock.set(at("2026-11-20T10:00:00Z"));
+    s.delivered_order("9009", "2026-11-20T10:00:00Z", "UTC").await;
+    let customer = s.checkin().await["customer_id"].as_str().unwrap().to_owned();
+    s.customer_wrote(&customer, at("2026-11-23T09:00:00Z")).await;
+    s.app.clock.set(at("2026-11-23T10:00:30Z"));
+    let failed = s.checkin_becomes("failed").await;
+    let reason = failed["reason"].as_str().unwrap();
+    assert!(reason.contains("131047") && reason.contains("approve one and replay"), "{failed}");
+    let requests = s.meta_requests().await;
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0]["type"], "text");
+    assert_eq!(requests[0]["text"]["body"], "Hi Ayşe, how is Lavender soap?");
+
+    s.set_template_status("approved").await;
+    let id = failed["id"].as_str().unwrap();
+    assert_eq!(
+        s.owner.post(&format!("/api/v1/scheduled-messages/{id}/replay"), json!({})).await.status(),
+        200
+    );
+    s.checkin_becomes("sent").await;
+    let requests = s.meta_requests().await;
+    assert_eq!(requests.len(), 2);
+    assert_eq!(requests[1]["template"]["name"], "order_checkin");
+}
+
+/// Meta usually reports 131047 later, as a `failed` status (the fixture). With a template
+/// approved by then, the message goes again as that template, once.
+async fn a_text_refused_with_131047_goes_again_as_the_template() {
+    let s = setup_with(&[("WHATSAPP_APP_SECRET", WEBHOOK_SECRET)]).await;
+    s.set_template_status("draft").await;
+    Mock::given(method("POST")).respond_with(accepted()).mount(&s.meta).await;
+    s.app.clock.set(at("2026-11-20T10:00:00Z"));
+    s.delivered_order("9010", "2026-11-20T10:00:00Z", "UTC").await;
+    let customer = s.checkin().await["customer_id"].as_str().unwrap().to_owned();
+    s.customer_wrote(&customer, at("2026-11-23T09:00:00Z")).await;
+    s.app.clock.set(at("2026-11-23T10:00:30Z"));
+    let sent = s.checkin_becomes("sent").await;
+    assert_eq!(s.meta_requests().await[0]["type"], "text");
+
+    s.set_template_status("approved").await;
+    let mut status: Value =
+        serde_json::from_slice(&fixture("whatsapp_status_failed_131047.RECONSTRUCTED.json")).unwrap();
+    let value = &mut status["entry"][0]["changes"][0]["value"];
+    value["metadata"]["phone_number_id"] = json!(s.pnid);
+    value["statuses"][0]["id"] = json!(format!("wamid.{}", sent["id"].as_str().unwrap()));
+    value["statuses"][0]["biz_opaque_callback_data"] = sent["id"].clone();
+    let body = serde_json::to_vec(&status).unwrap();
+    for _ in 0..2 {
+        // Meta retries webhooks: the second delivery changes nothing.
+        let res = post_whatsapp(&s.app.base, "/webhooks/whatsapp", &body, WEBHOOK_SECRET).await;
+        assert_eq!(res.status(), 200);
+    }
+    let again = eventually(20, "the template to go out", || async {
+        let m = s.checkin().await;
+        (m["status"] == "sent" && m["attempts"] == 2).then_some(m)
+    })
+    .await;
+    let events: Vec<&str> =
+        again["trail"].as_array().unwrap().iter().map(|t| t["event"].as_str().unwrap()).collect();
+    assert_eq!(events, vec!["scheduled", "sending", "sent", "retry", "sending", "sent"], "{again}");
+    let requests = s.meta_requests().await;
+    assert_eq!(requests.len(), 2, "{requests:?}");
+    assert_eq!(requests[1]["type"], "template");
+}
+
+/// Two check-ins for one customer due at the same moment: the second waits out the
+/// per-recipient gap, with the reason in its trail.
+async fn a_customer_with_two_deliveries_gets_them_a_gap_apart() {
+    let s = setup_with(&[("SEND_RECIPIENT_GAP_SECS", "600")]).await;
+    Mock::given(method("POST")).respond_with(accepted()).mount(&s.meta).await;
+    let cap = json!({"frequency_cap_per_week": 10});
+    assert_eq!(s.owner.patch("/api/v1/settings/retention", cap).await.status(), 200);
+    s.app.clock.set(at("2026-11-20T10:00:00Z"));
+    s.delivered_order("9011", "2026-11-20T10:00:00Z", "UTC").await;
+    s.delivered_order("9012", "2026-11-20T10:00:00Z", "UTC").await;
+    s.app.clock.set(at("2026-11-23T10:00:30Z"));
+    let (sent, moved) = eventually(20, "one sent, one moved", || async {
+        let list: Value = s.owner.get("/api/v1/scheduled-messages?flow=checkin").await.json().await.unwrap();
+        let list = list.as_array().unwrap();
+        let sent = list.iter().find(|m| m["status"] == "sent")?;
+        let moved = list
+            .iter()
+            .find(|m| m["status"] == "scheduled" && m["attempts"] == 0 && m["reason"].is_string())?;
+        Some((sent.clone(), moved.clone()))
+    })
+    .await;
+    assert!(moved["reason"].as_str().unwrap().contains("keeping 600 s between messages"), "{moved}");
+    let due = DateTime::parse_from_rfc3339(moved["due_at"].as_str().unwrap()).unwrap().to_utc();
+    let sent_at = DateTime::parse_from_rfc3339(
+        sent["trail"].as_array().unwrap().last().unwrap()["at"].as_str().unwrap(),
+    )
+    .unwrap()
+    .to_utc();
+    assert!(
+        (due - sent_at - Duration::seconds(600)).num_seconds().abs() <= 1,
+        "due {due}, first sent {sent_at}"
+    );
+    assert_eq!(s.meta_requests().await.len(), 1);
+    s.app.clock.advance(Duration::seconds(601));
+    let id = moved["id"].as_str().unwrap();
+    let second = s.scheduled(id).await;
+    eventually(20, &format!("the second to go out: {second}"), || async {
+        (s.scheduled(id).await["status"] == "sent").then_some(())
+    })
+    .await;
+    assert_eq!(s.meta_requests().await.len(), 2);
 }
 
 async fn a_fulfilled_order_without_a_delivery_event_is_presumed_delivered() {

@@ -82,6 +82,8 @@ struct Raw {
     whatsapp_verify_token: Option<SecretString>,
     #[serde(default = "defaults::send_stuck_secs")]
     send_stuck_secs: String,
+    #[serde(default = "defaults::send_recipient_gap_secs")]
+    send_recipient_gap_secs: String,
     #[serde(default)]
     demo_seed: Option<String>,
     #[serde(default = "defaults::demo_email")]
@@ -161,6 +163,9 @@ mod defaults {
     }
     pub fn send_stuck_secs() -> String {
         "600".into()
+    }
+    pub fn send_recipient_gap_secs() -> String {
+        "60".into()
     }
     pub fn meta_graph_version() -> String {
         "v23.0".into()
@@ -246,6 +251,9 @@ pub struct JobSettings {
     pub sweep_interval_secs: u64,
     /// A send left `sending` this long (its worker stopped mid-send) is reconciled.
     pub send_stuck_secs: u64,
+    /// The least time between two retention messages to one customer (0: no gap). WhatsApp
+    /// itself refuses more than about one message per 6 s to a recipient (131056).
+    pub send_recipient_gap_secs: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -368,6 +376,17 @@ impl Config {
                     "SWEEP_INTERVAL_SECS",
                 )?),
                 send_stuck_secs: u64::from(parse_positive(&raw.send_stuck_secs, "SEND_STUCK_SECS")?),
+                send_recipient_gap_secs: raw
+                    .send_recipient_gap_secs
+                    .trim()
+                    .parse::<u32>()
+                    .map(u64::from)
+                    .map_err(|_| {
+                        invalid(
+                            "SEND_RECIPIENT_GAP_SECS",
+                            "expected a whole number of seconds (0 for no gap)",
+                        )
+                    })?,
             },
             whatsapp: WhatsAppSettings {
                 graph_base_url: {

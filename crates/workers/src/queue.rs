@@ -138,58 +138,69 @@ pub struct QueueStats {
 type StatsReply = (u64, u64, u64, u64, u64, Vec<String>, Vec<(String, f64)>);
 
 impl Queues {
-    pub async fn stats(&self) -> Result<QueueStats, QueueError> {
-        let cfg = self.events.get_config().clone();
-        let mut conn = self.events.clone().get_connection().clone();
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
-        let err = |e: redis::RedisError| QueueError::Push(e.to_string());
-        let (due, later, active, done, dead, workers, oldest): StatsReply = redis::pipe()
-            .cmd("ZCOUNT")
-            .arg(cfg.scheduled_jobs_set())
-            .arg("-inf")
-            .arg(now)
-            .cmd("ZCOUNT")
-            .arg(cfg.scheduled_jobs_set())
-            .arg(format!("({now}"))
-            .arg("+inf")
-            .cmd("LLEN")
-            .arg(cfg.active_jobs_list())
-            .cmd("SCARD")
-            .arg(cfg.done_jobs_set())
-            .cmd("SCARD")
-            .arg(cfg.dead_jobs_set())
-            .cmd("ZRANGE")
-            .arg(cfg.workers_set())
-            .arg(0)
-            .arg(-1)
-            .cmd("ZRANGE")
-            .arg(cfg.scheduled_jobs_set())
-            .arg(0)
-            .arg(0)
-            .arg("WITHSCORES")
-            .query_async(&mut conn)
-            .await
-            .map_err(err)?;
-        let mut running = 0;
-        if !workers.is_empty() {
-            let mut pipe = redis::pipe();
-            for w in &workers {
-                pipe.cmd("SCARD").arg(format!("{}:{w}", cfg.inflight_jobs_set()));
-            }
-            let counts: Vec<u64> = pipe.query_async(&mut conn).await.map_err(err)?;
-            running = counts.iter().sum();
-        }
-        let oldest_pending_secs = oldest.first().map_or(0, |(_, score)| now.saturating_sub(*score as u64));
-        Ok(QueueStats {
-            pending: due + active,
-            scheduled: later,
-            running,
-            done,
-            dead,
-            oldest_pending_secs: if due > 0 { oldest_pending_secs } else { 0 },
-        })
+    /// Both queues' depths, by queue name.
+    pub async fn stats(&self) -> Result<[(&'static str, QueueStats); 2], QueueError> {
+        let mut events = self.events.clone();
+        let mut messages = self.messages.clone();
+        let events_cfg = events.get_config().clone();
+        let messages_cfg = messages.get_config().clone();
+        Ok([
+            (PROCESS_EVENT, stats_of(&events_cfg, events.get_connection()).await?),
+            (SEND_MESSAGE, stats_of(&messages_cfg, messages.get_connection()).await?),
+        ])
     }
+}
+
+async fn stats_of(
+    cfg: &apalis_redis::Config,
+    conn: &mut ConnectionManager,
+) -> Result<QueueStats, QueueError> {
+    let now =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let err = |e: redis::RedisError| QueueError::Push(e.to_string());
+    let (due, later, active, done, dead, workers, oldest): StatsReply = redis::pipe()
+        .cmd("ZCOUNT")
+        .arg(cfg.scheduled_jobs_set())
+        .arg("-inf")
+        .arg(now)
+        .cmd("ZCOUNT")
+        .arg(cfg.scheduled_jobs_set())
+        .arg(format!("({now}"))
+        .arg("+inf")
+        .cmd("LLEN")
+        .arg(cfg.active_jobs_list())
+        .cmd("SCARD")
+        .arg(cfg.done_jobs_set())
+        .cmd("SCARD")
+        .arg(cfg.dead_jobs_set())
+        .cmd("ZRANGE")
+        .arg(cfg.workers_set())
+        .arg(0)
+        .arg(-1)
+        .cmd("ZRANGE")
+        .arg(cfg.scheduled_jobs_set())
+        .arg(0)
+        .arg(0)
+        .arg("WITHSCORES")
+        .query_async(conn)
+        .await
+        .map_err(err)?;
+    let mut running = 0;
+    if !workers.is_empty() {
+        let mut pipe = redis::pipe();
+        for w in &workers {
+            pipe.cmd("SCARD").arg(format!("{}:{w}", cfg.inflight_jobs_set()));
+        }
+        let counts: Vec<u64> = pipe.query_async(conn).await.map_err(err)?;
+        running = counts.iter().sum();
+    }
+    let oldest_pending_secs = oldest.first().map_or(0, |(_, score)| now.saturating_sub(*score as u64));
+    Ok(QueueStats {
+        pending: due + active,
+        scheduled: later,
+        running,
+        done,
+        dead,
+        oldest_pending_secs: if due > 0 { oldest_pending_secs } else { 0 },
+    })
 }

@@ -21,7 +21,7 @@ use revive_shared::db::whatsapp_accounts::{self, Account};
 use revive_shared::db::{TenantTx, retention};
 use revive_shared::jobs::SendMessage;
 use revive_shared::retention::send::{self, Decision, MAX_SEND_ATTEMPTS};
-use revive_shared::whatsapp::{Meta, Sandbox, SendError, TemplateMessage, Transport, WhatsApp};
+use revive_shared::whatsapp::{Meta, Sandbox, SendError, TemplateMessage, TextMessage, Transport, WhatsApp};
 
 use crate::Deps;
 
@@ -35,7 +35,7 @@ pub async fn handle(job: SendMessage, deps: Data<Deps>) -> Result<(), BoxDynErro
 async fn run(job: &SendMessage, deps: &Deps) -> revive_shared::Result<&'static str> {
     let now = deps.clock.now();
     let mut tx = deps.db.begin(job.merchant_id).await?;
-    let Some(ctx) = sending::lock(&mut tx, job.scheduled_id).await? else {
+    let Some(ctx) = sending::lock(&mut tx, job.scheduled_id, now).await? else {
         return Ok("duplicate");
     };
     // Pushed early (a clock moved back, a retry not yet due): the dispatcher pushes it again.
@@ -43,8 +43,9 @@ async fn run(job: &SendMessage, deps: &Deps) -> revive_shared::Result<&'static s
         return Ok("not_due");
     }
     let settings = retention::get(&mut tx).await?;
-    let week = sending::sent_since(&mut tx, ctx.customer_id, now - Duration::days(7)).await?;
-    match send::decide(&ctx, &settings, week, now) {
+    let recent = sending::recent_to(&mut tx, ctx.customer_id, ctx.id, now).await?;
+    let gap = Duration::seconds(deps.config.jobs.send_recipient_gap_secs as i64);
+    match send::decide(&ctx, &settings, recent, gap, now) {
         Decision::Cancel(why) => return settle(tx, &ctx, "cancelled", &why, now, "cancelled").await,
         Decision::Skip(why) => return settle(tx, &ctx, "skipped", &why, now, "skipped").await,
         Decision::Move(at, why) => {
@@ -60,9 +61,10 @@ async fn run(job: &SendMessage, deps: &Deps) -> revive_shared::Result<&'static s
     let transport = match account {
         Account::Sandbox => Transport::Sandbox(Sandbox),
         Account::Meta { phone_number_id, token, messages_per_second } => {
-            if content.meta_template_name.is_none() {
+            if content.meta_template_name.is_none() && !ctx.window_open {
                 let why = format!(
-                    "no approved template for the {} flow (Meta sends only approved templates)",
+                    "no approved template for the {} flow, and the customer has not written in the last 24 hours \
+                     (outside that window WhatsApp takes only approved templates)",
                     ctx.flow
                 );
                 return settle(tx, &ctx, "failed", &why, now, "failed").await;
@@ -77,21 +79,27 @@ async fn run(job: &SendMessage, deps: &Deps) -> revive_shared::Result<&'static s
             })
         }
     };
+    // Meta without an approved template: free-form text, inside the customer's open window.
+    let as_text = matches!(transport, Transport::Meta(_)) && content.meta_template_name.is_none();
     let (text, params) = send::render(&content.body, &ctx);
     let phone = customers::phone_of(&mut tx, &deps.config.cipher, ctx.customer_id).await?;
-    sending::begin_send(&mut tx, &ctx, content.template_id, &text, now).await?;
+    let kind = if as_text { "text" } else { "template" };
+    sending::begin_send(&mut tx, &ctx, content.template_id, kind, &text, now).await?;
     tx.commit().await?;
 
-    let name = content.meta_template_name.as_deref().unwrap_or(ctx.flow.as_str());
     let callback = ctx.id.to_string();
-    let msg = TemplateMessage {
-        to: &phone,
-        template: name,
-        language: &content.language,
-        params: &params,
-        callback: &callback,
+    let result = if as_text {
+        transport.send_text(&TextMessage { to: &phone, body: &text, callback: &callback }).await
+    } else {
+        let msg = TemplateMessage {
+            to: &phone,
+            template: content.meta_template_name.as_deref().unwrap_or(ctx.flow.as_str()),
+            language: &content.language,
+            params: &params,
+            callback: &callback,
+        };
+        transport.send_template(&msg).await
     };
-    let result = transport.send_template(&msg).await;
 
     let now = deps.clock.now();
     let mut tx = deps.db.begin(job.merchant_id).await?;
@@ -115,6 +123,12 @@ async fn run(job: &SendMessage, deps: &Deps) -> revive_shared::Result<&'static s
             let why = format!("WhatsApp {code}: {detail}");
             sending::record_failure(&mut tx, ctx.id, &code, &why, None, false, now).await?;
             "failed"
+        }
+        Err(SendError::OutsideWindow { detail }) => {
+            match sending::refused_outside_window(&mut tx, ctx.id, &detail, now).await? {
+                Some(true) => "retry",
+                _ => "failed",
+            }
         }
     };
     tx.commit().await?;

@@ -41,15 +41,16 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
 /// process runs the workers.
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     // With Redis down the gauges keep their last values; /readyz says what is wrong.
-    if let Ok(Ok(s)) = tokio::time::timeout(Duration::from_secs(1), state.queues.stats()).await {
-        let queue = revive_workers::queue::PROCESS_EVENT;
-        metrics::gauge!("revive_queue_pending", "queue" => queue).set(s.pending as f64);
-        metrics::gauge!("revive_queue_scheduled", "queue" => queue).set(s.scheduled as f64);
-        metrics::gauge!("revive_queue_running", "queue" => queue).set(s.running as f64);
-        metrics::gauge!("revive_queue_done", "queue" => queue).set(s.done as f64);
-        metrics::gauge!("revive_queue_dead", "queue" => queue).set(s.dead as f64);
-        metrics::gauge!("revive_queue_oldest_pending_seconds", "queue" => queue)
-            .set(s.oldest_pending_secs as f64);
+    if let Ok(Ok(all)) = tokio::time::timeout(Duration::from_secs(1), state.queues.stats()).await {
+        for (queue, s) in all {
+            metrics::gauge!("revive_queue_pending", "queue" => queue).set(s.pending as f64);
+            metrics::gauge!("revive_queue_scheduled", "queue" => queue).set(s.scheduled as f64);
+            metrics::gauge!("revive_queue_running", "queue" => queue).set(s.running as f64);
+            metrics::gauge!("revive_queue_done", "queue" => queue).set(s.done as f64);
+            metrics::gauge!("revive_queue_dead", "queue" => queue).set(s.dead as f64);
+            metrics::gauge!("revive_queue_oldest_pending_seconds", "queue" => queue)
+                .set(s.oldest_pending_secs as f64);
+        }
     }
     state.metrics.render()
 }

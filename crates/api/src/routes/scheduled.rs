@@ -4,8 +4,8 @@
 use axum::Json;
 use axum::extract::State;
 use revive_shared::crypto::Scope;
-use revive_shared::db::audit;
 use revive_shared::db::scheduled::{self, Filter, ScheduledMessage};
+use revive_shared::db::{audit, events};
 use revive_shared::role::Role;
 use serde::Deserialize;
 use serde_json::json;
@@ -24,6 +24,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(cancel_scheduled))
         .routes(routes!(send_now))
         .routes(routes!(replay))
+        .routes(routes!(queue_stats))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -146,6 +147,27 @@ async fn requeue(
     .await?;
     tx.commit().await?;
     Ok(Json(message))
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct QueueStatsBody {
+    /// Retention messages (the `send_message` jobs).
+    pub send_message: scheduled::QueueStats,
+    /// Store events waiting for the order worker (the `process_event` jobs).
+    pub process_event: events::QueueStats,
+}
+
+/// This merchant's queues: what waits, runs, failed and was dead-lettered, and how old the
+/// oldest waiting item is. Read from Postgres, which holds every job's durable record.
+#[utoipa::path(get, path = "/api/v1/queue-stats", tag = "retention", security(("session" = []), ("api_key" = [])),
+    responses((status = 200, body = QueueStatsBody), (status = 401, body = ErrorBody)))]
+async fn queue_stats(State(state): State<AppState>, principal: Principal) -> ApiResult<Json<QueueStatsBody>> {
+    principal.require(Scope::MessagesRead, Role::Viewer)?;
+    let mut tx = state.db.begin(principal.merchant()).await?;
+    let send_message = scheduled::queue_stats(&mut tx, state.clock.now()).await?;
+    let process_event = events::queue_stats(&mut tx).await?;
+    tx.commit().await?;
+    Ok(Json(QueueStatsBody { send_message, process_event }))
 }
 
 /// "cancelled from the dashboard by user …" / "… through the API by key …", for the trail.

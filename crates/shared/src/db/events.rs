@@ -443,3 +443,29 @@ pub async fn get(tx: &mut TenantTx, id: EventId) -> Result<EventDetail> {
         normalized: r.normalized,
     })
 }
+
+/// One merchant's store events still to be applied by the order worker, and those it gave up on.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct QueueStats {
+    /// Stored and not yet processed (queued or waiting for the sweeper).
+    pub pending: i64,
+    /// Retries exhausted: the event is kept with its reason and can be sent again.
+    pub failed: i64,
+    /// Seconds the oldest unprocessed event has waited; 0 when none waits.
+    pub oldest_pending_secs: i64,
+}
+
+pub async fn queue_stats(tx: &mut TenantTx) -> Result<QueueStats> {
+    let s = sqlx::query_as!(
+        QueueStats,
+        r#"select count(*) filter (where status in ('pending', 'queued')) as "pending!",
+                  count(*) filter (where status = 'failed') as "failed!",
+                  coalesce(extract(epoch from now() - min(received_at) filter (where status in ('pending', 'queued'))),
+                           0)::bigint as "oldest_pending_secs!"
+           from external_events
+           where status in ('pending', 'queued', 'failed')"#
+    )
+    .fetch_one(tx.conn())
+    .await?;
+    Ok(s)
+}

@@ -51,7 +51,16 @@ pub async fn apply(tx: &mut TenantTx, status: &Status, now: DateTime<Utc>) -> Re
         .await?;
     }
     if let Some(scheduled) = row.scheduled_message_id {
-        trail_status(tx, scheduled, new, reason.as_deref(), now).await?;
+        // A text refused because the window had closed goes again as a template, if it can.
+        let refused = match (code.as_deref(), reason.as_deref()) {
+            (Some("131047"), Some(detail)) => {
+                super::sending::refused_outside_window(tx, scheduled, detail, now).await?.is_some()
+            }
+            _ => false,
+        };
+        if !refused {
+            trail_status(tx, scheduled, new, reason.as_deref(), now).await?;
+        }
     }
     Ok(true)
 }

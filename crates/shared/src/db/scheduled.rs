@@ -202,3 +202,40 @@ pub async fn requeue(
     }
     Ok(found)
 }
+
+/// One merchant's retention messages by where they stand in the send queue. Postgres is the
+/// source of truth for every message (Redis holds only what is due), so these are exact.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct QueueStats {
+    /// Due now, waiting for a worker.
+    pub pending: i64,
+    /// Due later (including retries waiting for their backoff).
+    pub scheduled: i64,
+    /// Held by a worker between recording its intent and its outcome.
+    pub running: i64,
+    /// Failed for good: a permanent WhatsApp error or a missing template.
+    pub failed: i64,
+    /// Retries exhausted: the dead-letter list, replayable.
+    pub dead: i64,
+    /// Seconds the oldest due message has waited; 0 when none waits.
+    pub oldest_pending_secs: i64,
+}
+
+pub async fn queue_stats(tx: &mut TenantTx, now: DateTime<Utc>) -> Result<QueueStats> {
+    let s = sqlx::query_as!(
+        QueueStats,
+        r#"select count(*) filter (where status = 'scheduled' and due_at <= $1::timestamptz) as "pending!",
+                  count(*) filter (where status = 'scheduled' and due_at > $1) as "scheduled!",
+                  count(*) filter (where status = 'sending') as "running!",
+                  count(*) filter (where status = 'failed') as "failed!",
+                  count(*) filter (where status = 'dead') as "dead!",
+                  coalesce(extract(epoch from $1::timestamptz - min(due_at) filter (where status = 'scheduled' and due_at <= $1)),
+                           0)::bigint as "oldest_pending_secs!"
+           from scheduled_messages
+           where status in ('scheduled', 'sending', 'failed', 'dead')"#,
+        now
+    )
+    .fetch_one(tx.conn())
+    .await?;
+    Ok(s)
+}

@@ -29,10 +29,13 @@ pub struct SendContext {
     pub product: Option<String>,
     pub merchant_name: String,
     pub merchant_timezone: String,
+    /// The customer wrote within the last 24 hours: WhatsApp's customer-service window is open,
+    /// so free-form text may go when the flow has no approved template.
+    pub window_open: bool,
 }
 
 /// Locks a still-scheduled message; `None` when it is already taken or settled.
-pub async fn lock(tx: &mut TenantTx, id: uuid::Uuid) -> Result<Option<SendContext>> {
+pub async fn lock(tx: &mut TenantTx, id: uuid::Uuid, now: DateTime<Utc>) -> Result<Option<SendContext>> {
     let row = sqlx::query_as!(
         SendContext,
         r#"select s.id, s.flow, s.due_at, s.attempts, s.customer_id as "customer_id: CustomerId",
@@ -42,32 +45,62 @@ pub async fn lock(tx: &mut TenantTx, id: uuid::Uuid) -> Result<Option<SendContex
                   (o.cancelled_at is not null or o.refunded_at is not null) as "order_closed!",
                   o.order_number,
                   (select li.title from order_line_items li where li.order_id = o.id order by li.id limit 1) as product,
-                  m.name as merchant_name, m.timezone as merchant_timezone
+                  m.name as merchant_name, m.timezone as merchant_timezone,
+                  exists(select 1 from conversations cv where cv.customer_id = s.customer_id
+                         and cv.last_inbound_at > $2::timestamptz - interval '24 hours') as "window_open!"
            from scheduled_messages s
            join customers c on c.id = s.customer_id
            join orders o on o.id = s.order_id
            join merchants m on m.id = s.merchant_id
            where s.id = $1 and s.status = 'scheduled'
            for update of s"#,
-        id
+        id,
+        now
     )
     .fetch_optional(tx.conn())
     .await?;
     Ok(row)
 }
 
-/// Flow messages sent to a customer since `since` (the frequency cap's rolling week).
-pub async fn sent_since(tx: &mut TenantTx, customer: CustomerId, since: DateTime<Utc>) -> Result<i64> {
-    let n = sqlx::query_scalar!(
-        r#"select count(*) as "n!" from messages
-           where customer_id = $1 and sent_by = 'flow' and direction = 'outbound'
-             and status in ('sent', 'delivered', 'read') and created_at >= $2"#,
-        customer.0,
-        since
+/// What a customer has recently been sent by the flows: the weekly cap and the per-recipient
+/// gap are decided on it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Recent {
+    /// Flow messages sent (or being sent) in the rolling week.
+    pub this_week: i64,
+    /// When the latest flow message not known to have failed was sent.
+    pub last_at: Option<DateTime<Utc>>,
+}
+
+/// Reads `Recent` for a customer, other than the message `id` itself, holding a lock on that
+/// customer's sends until the transaction ends: two workers sending to one customer at once
+/// would otherwise both see room under the cap. The lock is taken after the scheduled row's,
+/// and nothing else takes it, so it cannot deadlock.
+pub async fn recent_to(
+    tx: &mut TenantTx,
+    customer: CustomerId,
+    id: uuid::Uuid,
+    now: DateTime<Utc>,
+) -> Result<Recent> {
+    sqlx::query_scalar!(
+        "select pg_advisory_xact_lock(hashtextextended($1::uuid::text, 0))::text",
+        customer.0
     )
     .fetch_one(tx.conn())
     .await?;
-    Ok(n)
+    let r = sqlx::query!(
+        r#"select count(*) filter (where status in ('pending', 'sent', 'delivered', 'read')) as "this_week!",
+                  max(created_at) filter (where status <> 'failed') as last_at
+           from messages
+           where customer_id = $1 and sent_by = 'flow' and direction = 'outbound'
+             and created_at >= $2::timestamptz - interval '7 days' and scheduled_message_id is distinct from $3"#,
+        customer.0,
+        now,
+        id
+    )
+    .fetch_one(tx.conn())
+    .await?;
+    Ok(Recent { this_week: r.this_week, last_at: r.last_at })
 }
 
 /// The template a flow sends: an approved one first, then a draft, newest first.
@@ -144,6 +177,7 @@ pub async fn begin_send(
     tx: &mut TenantTx,
     ctx: &SendContext,
     template: Option<uuid::Uuid>,
+    kind: &str,
     body: &str,
     now: DateTime<Utc>,
 ) -> Result<uuid::Uuid> {
@@ -159,15 +193,20 @@ pub async fn begin_send(
     .execute(tx.conn())
     .await?;
     let message = sqlx::query_scalar!(
-        "insert into messages (merchant_id, customer_id, scheduled_message_id, direction, kind, body, status, sent_by)
-         values ($1, $2, $3, 'outbound', 'template', $4, 'pending', 'flow')
+        // `created_at` is the send time by the app's clock: the weekly cap and the per-recipient
+        // gap compare it with that clock.
+        "insert into messages (merchant_id, customer_id, scheduled_message_id, direction, kind, body, status, sent_by, created_at)
+         values ($1, $2, $3, 'outbound', $5, $4, 'pending', 'flow', $6)
          on conflict (scheduled_message_id) where scheduled_message_id is not null
-         do update set body = excluded.body, status = 'pending', error_code = null, error_reason = null
+         do update set body = excluded.body, kind = excluded.kind, status = 'pending', error_code = null,
+                       error_reason = null, created_at = excluded.created_at
          returning id",
         merchant.0,
         ctx.customer_id.0,
         ctx.id,
-        body
+        body,
+        kind,
+        now
     )
     .fetch_one(tx.conn())
     .await?;
@@ -234,6 +273,39 @@ pub async fn record_failure(
     .execute(tx.conn())
     .await?;
     Ok(())
+}
+
+/// WhatsApp refused a free-form text because the customer's 24-hour window had closed (131047,
+/// in the send's answer or later in a `failed` status). With an approved template for the flow
+/// now, the message is due again at once and goes as that template (`Some(true)`); without one it
+/// fails, saying what would fix it (`Some(false)`). `None`, changing nothing, when the message is
+/// no longer being sent or sent (cancelled meanwhile, or already settled by this same status).
+pub async fn refused_outside_window(
+    tx: &mut TenantTx,
+    id: uuid::Uuid,
+    detail: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<bool>> {
+    let has_template = sqlx::query_scalar!(
+        r#"select exists(select 1 from message_templates t
+                         where t.flow = s.flow and t.status = 'approved' and t.meta_template_name is not null) as "e!"
+           from scheduled_messages s where s.id = $1 and s.status in ('sending', 'sent')"#,
+        id
+    )
+    .fetch_optional(tx.conn())
+    .await?;
+    let Some(has_template) = has_template else { return Ok(None) };
+    let why = if has_template {
+        format!("WhatsApp 131047 ({detail}): sending the approved template instead")
+    } else {
+        format!(
+            "WhatsApp 131047 ({detail}): outside the 24-hour window only an approved template may be sent, \
+             and this flow has none; approve one and replay"
+        )
+    };
+    let retry_at = has_template.then_some(now);
+    record_failure(tx, id, "131047", &why, retry_at, false, now).await?;
+    Ok(Some(has_template))
 }
 
 /// Scheduled messages due by `now`, across merchants (SECURITY DEFINER look-up).

@@ -6,7 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 use super::timing;
 use crate::db::retention::RetentionSettings;
 use crate::db::scheduled::MARKETING_FLOWS;
-use crate::db::sending::{FlowTemplate, SendContext};
+use crate::db::sending::{FlowTemplate, Recent, SendContext};
 
 /// Built-in texts for flows the merchant has no template for (sandbox only: Meta sends only
 /// approved templates).
@@ -71,11 +71,13 @@ pub enum Decision {
 /// after their delivery (a CSV of last year's orders must not message last year's customers).
 pub const MAX_LATENESS: Duration = Duration::hours(48);
 
-/// The checks made at send time, in order (SPEC "Retention flow").
+/// The checks made at send time, in order (SPEC "Retention flow"). `gap` is the least time
+/// between two messages to one customer.
 pub fn decide(
     ctx: &SendContext,
     settings: &RetentionSettings,
-    sent_this_week: i64,
+    recent: Recent,
+    gap: Duration,
     now: DateTime<Utc>,
 ) -> Decision {
     if now - ctx.due_at > MAX_LATENESS {
@@ -98,11 +100,22 @@ pub fn decide(
     if !marketing && !ctx.consent_utility {
         return Decision::Skip("no consent for order messages".into());
     }
-    if sent_this_week >= i64::from(settings.frequency_cap_per_week) {
+    if recent.this_week >= i64::from(settings.frequency_cap_per_week) {
         return Decision::Skip(format!(
-            "frequency cap: {sent_this_week} message(s) in the last 7 days, the cap is {}",
-            settings.frequency_cap_per_week
+            "frequency cap: {} message(s) in the last 7 days, the cap is {}",
+            recent.this_week, settings.frequency_cap_per_week
         ));
+    }
+    if let Some(last) = recent.last_at.filter(|last| now < *last + gap) {
+        let at = last + gap;
+        return Decision::Move(
+            at,
+            format!(
+                "another message went to this customer at {}; keeping {} s between messages",
+                last.to_rfc3339(),
+                gap.num_seconds()
+            ),
+        );
     }
     let tz = timing::zone(ctx.customer_timezone.as_deref(), Some(&ctx.merchant_timezone));
     if let Some(at) = timing::after_quiet_hours(now, tz, settings.quiet_hours_start, settings.quiet_hours_end)
@@ -158,7 +171,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn render_fills_variables_in_order() {
+    fn render_fills_variables_and_decide_keeps_the_cap_and_the_gap() {
         let ctx = SendContext {
             id: uuid::Uuid::nil(),
             flow: "checkin".into(),
@@ -177,11 +190,37 @@ mod tests {
             product: Some("Lavender soap".into()),
             merchant_name: "Soap Co".into(),
             merchant_timezone: "UTC".into(),
+            window_open: false,
         };
         let (text, params) =
             render("Hi {{first_name}}, {{ product }} from {{store}} ({{order_number}})", &ctx);
         assert_eq!(text, "Hi Ayşe, Lavender soap from Soap Co (#1001)");
         assert_eq!(params, vec!["Ayşe", "Lavender soap", "Soap Co", "#1001"]);
+        let settings = RetentionSettings {
+            checkin_offset_hours: 72,
+            followup_offset_hours: 336,
+            followup_flow: "review".into(),
+            enabled_flows: vec!["checkin".into()],
+            transit_estimate_days: 5,
+            quiet_hours_start: chrono::NaiveTime::MIN,
+            quiet_hours_end: chrono::NaiveTime::MIN,
+            frequency_cap_per_week: 2,
+            max_discount_percent: None,
+            attribution_window_days: 7,
+        };
+        let now = Utc::now();
+        let ctx = SendContext { due_at: now, ..ctx };
+        let gap = Duration::seconds(60);
+        let recent = Recent { this_week: 1, last_at: Some(now - Duration::seconds(20)) };
+        assert!(
+            matches!(decide(&ctx, &settings, recent, gap, now), Decision::Move(at, _) if at == now + Duration::seconds(40))
+        );
+        let recent = Recent { this_week: 1, last_at: Some(now - Duration::seconds(61)) };
+        assert!(matches!(decide(&ctx, &settings, recent, gap, now), Decision::Send));
+        let recent = Recent { this_week: i64::from(settings.frequency_cap_per_week), last_at: None };
+        assert!(
+            matches!(decide(&ctx, &settings, recent, gap, now), Decision::Skip(why) if why.contains("frequency cap"))
+        );
         for attempt in 0..10 {
             let d = backoff(attempt).num_seconds();
             assert!((22..=4500).contains(&d), "{attempt}: {d}");

@@ -22,6 +22,15 @@ pub struct TemplateMessage<'a> {
     pub callback: &'a str,
 }
 
+/// A free-form text to one customer: allowed only inside the 24-hour customer-service window
+/// (PROTOCOLS.md §2.7), used when a flow has no approved template but the customer wrote lately.
+pub struct TextMessage<'a> {
+    pub to: &'a crate::phone::PhoneE164,
+    pub body: &'a str,
+    /// Echoed by Meta in status webhooks, like a template's.
+    pub callback: &'a str,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Sent {
     pub wa_message_id: String,
@@ -38,6 +47,9 @@ pub enum SendError {
     /// The recipient, the template or the account: retrying cannot help.
     #[error("failed ({code}): {detail}")]
     Permanent { code: String, detail: String },
+    /// 131047: the customer last wrote more than 24 hours ago, so only a template may go.
+    #[error("outside the 24-hour window (131047): {detail}")]
+    OutsideWindow { detail: String },
 }
 
 pub trait WhatsApp: Send + Sync {
@@ -45,13 +57,28 @@ pub trait WhatsApp: Send + Sync {
         &self,
         msg: &TemplateMessage<'_>,
     ) -> impl std::future::Future<Output = Result<Sent, SendError>> + Send;
+
+    fn send_text(
+        &self,
+        msg: &TextMessage<'_>,
+    ) -> impl std::future::Future<Output = Result<Sent, SendError>> + Send;
 }
 
 pub struct Sandbox;
 
+impl Sandbox {
+    fn accept() -> Sent {
+        Sent { wa_message_id: format!("sandbox.{}", uuid::Uuid::new_v4().simple()), delivered: true }
+    }
+}
+
 impl WhatsApp for Sandbox {
     async fn send_template(&self, _msg: &TemplateMessage<'_>) -> Result<Sent, SendError> {
-        Ok(Sent { wa_message_id: format!("sandbox.{}", uuid::Uuid::new_v4().simple()), delivered: true })
+        Ok(Self::accept())
+    }
+
+    async fn send_text(&self, _msg: &TextMessage<'_>) -> Result<Sent, SendError> {
+        Ok(Self::accept())
     }
 }
 
@@ -93,14 +120,37 @@ pub fn template_body(msg: &TemplateMessage<'_>) -> Value {
     })
 }
 
+/// The Graph API body of a free-form text send.
+pub fn text_body(msg: &TextMessage<'_>) -> Value {
+    json!({
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": msg.to.expose().trim_start_matches('+'),
+        "type": "text",
+        "text": {"body": msg.body, "preview_url": false},
+        "biz_opaque_callback_data": msg.callback,
+    })
+}
+
 impl WhatsApp for Meta {
     async fn send_template(&self, msg: &TemplateMessage<'_>) -> Result<Sent, SendError> {
+        self.post_message(&template_body(msg)).await
+    }
+
+    async fn send_text(&self, msg: &TextMessage<'_>) -> Result<Sent, SendError> {
+        self.post_message(&text_body(msg)).await
+    }
+}
+
+impl Meta {
+    /// `POST /{version}/{phone_number_id}/messages`, with Meta's answer sorted into an outcome.
+    async fn post_message(&self, body: &Value) -> Result<Sent, SendError> {
         let url = format!("{}/{}/{}/messages", self.base_url, self.version, self.phone_number_id);
         let res = self
             .http
             .post(url)
             .bearer_auth(self.token.expose_secret())
-            .json(&template_body(msg))
+            .json(body)
             .send()
             .await
             .map_err(|e| SendError::Retry { code: "network".into(), detail: without_url(&e) })?;
@@ -158,6 +208,9 @@ pub fn classify(status: u16, body: &Value) -> SendError {
         .or_else(|| body["error"]["message"].as_str())
         .unwrap_or("no detail");
     let detail = without_long_numbers(detail);
+    if code == Some(131047) {
+        return SendError::OutsideWindow { detail };
+    }
     let code_str = code.map_or_else(|| format!("http_{status}"), |c| c.to_string());
     let retry = match code {
         // Throughput, pair rate, spam rate, account and app rate limits; maintenance; unknown errors.
@@ -183,6 +236,13 @@ impl WhatsApp for Transport {
         match self {
             Transport::Sandbox(s) => s.send_template(msg).await,
             Transport::Meta(m) => m.send_template(msg).await,
+        }
+    }
+
+    async fn send_text(&self, msg: &TextMessage<'_>) -> Result<Sent, SendError> {
+        match self {
+            Transport::Sandbox(s) => s.send_text(msg).await,
+            Transport::Meta(m) => m.send_text(msg).await,
         }
     }
 }
@@ -219,6 +279,18 @@ mod tests {
     }
 
     #[test]
+    fn a_text_body_matches_the_documented_text_request() {
+        let phone = crate::phone::PhoneE164::parse("+1 415 555 2671", None).unwrap();
+        let msg = TextMessage { to: &phone, body: "MESSAGE_CONTENT", callback: "sm-2" };
+        let mut body = text_body(&msg);
+        assert_eq!(body["biz_opaque_callback_data"], "sm-2");
+        body.as_object_mut().unwrap().remove("biz_opaque_callback_data");
+        let mut expected = fixture("whatsapp_send_text_request.ASSEMBLED.json");
+        expected["to"] = json!("14155552671");
+        assert_eq!(body, expected);
+    }
+
+    #[test]
     fn error_codes_sort_into_retry_and_permanent() {
         assert!(
             matches!(classify(400, &fixture("whatsapp_error_response_132001.json")), SendError::Permanent { code, .. } if code == "132001")
@@ -233,7 +305,11 @@ mod tests {
                 "{code}"
             );
         }
-        for code in [131026, 131047, 131050, 130472, 132000] {
+        assert!(matches!(
+            classify(400, &json!({"error": fixture("whatsapp_error_131047.json")})),
+            SendError::OutsideWindow { .. }
+        ));
+        for code in [131026, 131050, 130472, 132000] {
             assert!(
                 matches!(classify(400, &json!({"error": {"code": code}})), SendError::Permanent { .. }),
                 "{code}"
