@@ -5,4 +5,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup-services.sh
-cargo bench -p revive-api --bench ingest
+bash scripts/reset-test-db.sh
+cargo bench -p revive-api --bench revive

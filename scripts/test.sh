@@ -12,18 +12,8 @@ cargo clippy --workspace --all-targets --quiet -- -D warnings
 echo "[test] sqlx: queries against the migrated schema"
 bash scripts/sqlx-prepare.sh --check
 echo "[test] cargo test"
-# Start from an empty test database: the dispatcher and sweeper of a test's app serve every
-# merchant in it, so rows left by an earlier (or killed) run would compete with this run's.
-# TRUNCATE keeps the migrated schema; the first test run of a machine has nothing to clear.
-test_owner_url=${TEST_DATABASE_OWNER_URL:-postgres://revive_owner:revive_owner@127.0.0.1:5432/revive_test}
-psql "$test_owner_url" -X -q -v ON_ERROR_STOP=1 <<'SQL'
-set client_min_messages = warning;
-do $$ begin
-  if to_regclass('public.merchants') is not null then
-    truncate merchants cascade;
-  end if;
-end $$;
-SQL
+# Start from an empty test database (see the script for why).
+bash scripts/reset-test-db.sh
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0

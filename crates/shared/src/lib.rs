@@ -1,6 +1,7 @@
 //! Everything `revive-api` and `revive-workers` share: configuration, domain types, tenant-scoped
 //! database access and crypto. No HTTP framework and no queue library in here.
 
+pub mod ai;
 pub mod clock;
 pub mod config;
 pub mod crypto;

@@ -6,6 +6,13 @@
 //! without apalis's idempotency keys (which need a TTL to work at all, STACK.md pitfall 4); the
 //! sweeper vacuums finished tasks after an hour so an id can be pushed again if its event still
 //! needs it.
+//!
+//! apalis-redis puts every push, immediate ones too, in the queue's scheduled set, and its
+//! `fetch_next` script moves *all* due tasks to the active list with one `unpack`, which Redis's
+//! Lua refuses beyond about 8,000 values ("too many results to unpack"): a backlog that large
+//! (workers down during a big import, a burst after an outage) makes every fetch fail and kills
+//! the workers for good. So pushes go in chunks, each followed by our own bounded promotion, and
+//! the sweeper promotes whatever is left: the due part of the scheduled set stays small.
 
 use std::time::{Duration, SystemTime};
 
@@ -42,6 +49,36 @@ pub fn storage_config(prefix: &str, queue: &str) -> apalis_redis::Config {
         .batch_size(20)
 }
 
+/// Tasks one push or one promotion handles at most; far below Lua's unpack limit.
+const CHUNK: usize = 500;
+
+static PROMOTE_DUE: std::sync::LazyLock<redis::Script> =
+    std::sync::LazyLock::new(|| redis::Script::new(include_str!("lua/promote_due.lua")));
+
+/// Moves every due task of one queue from its scheduled set to its active list, `CHUNK` at a
+/// time. Returns how many moved.
+async fn promote_due<Args>(storage: &mut RedisStorage<Args>) -> Result<usize, QueueError> {
+    let cfg = storage.get_config().clone();
+    let conn = storage.get_connection();
+    let now = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let mut total = 0;
+    loop {
+        let moved: usize = PROMOTE_DUE
+            .key(cfg.scheduled_jobs_set())
+            .key(cfg.active_jobs_list())
+            .key(cfg.signal_list())
+            .arg(now)
+            .arg(CHUNK)
+            .invoke_async(conn)
+            .await
+            .map_err(|e| QueueError::Push(e.to_string()))?;
+        total += moved;
+        if moved < CHUNK {
+            return Ok(total);
+        }
+    }
+}
+
 impl Queues {
     pub fn new(redis: ConnectionManager, prefix: &str) -> Self {
         let events = RedisStorage::new(redis.clone()).with_config(storage_config(prefix, PROCESS_EVENT));
@@ -56,26 +93,38 @@ impl Queues {
         if jobs.is_empty() {
             return Ok(());
         }
-        let tasks: Vec<_> = jobs
-            .iter()
-            .map(|job| {
-                TaskBuilder::new(*job)
-                    .task_id(TaskId::from_string(job.task_id()))
-                    .run_at_time(SystemTime::now())
-                    .build()
-            })
-            .collect();
-        let mut storage = self.events.clone();
-        let push = storage.push_all(stream::iter(tasks));
+        // In chunks, each promoted at once (see the module comment).
+        let push = async {
+            let mut storage = self.events.clone();
+            for chunk in jobs.chunks(CHUNK) {
+                let tasks: Vec<_> = chunk
+                    .iter()
+                    .map(|job| {
+                        TaskBuilder::new(*job)
+                            .task_id(TaskId::from_string(job.task_id()))
+                            .run_at_time(SystemTime::now())
+                            .build()
+                    })
+                    .collect();
+                storage.push_all(stream::iter(tasks)).await.map_err(|e| QueueError::Push(e.to_string()))?;
+                promote_due(&mut storage).await?;
+            }
+            Ok(())
+        };
         match tokio::time::timeout(within, push).await {
             Ok(Ok(())) => {
                 metrics::counter!("revive_jobs_pushed_total", "queue" => PROCESS_EVENT)
                     .increment(jobs.len() as u64);
                 Ok(())
             }
-            Ok(Err(e)) => Err(QueueError::Push(e.to_string())),
+            Ok(Err(e)) => Err(e),
             Err(_) => Err(QueueError::Timeout),
         }
+    }
+
+    /// Promotes every due task of both queues (the sweeper calls this every round).
+    pub async fn promote_due(&self) -> Result<usize, QueueError> {
+        Ok(promote_due(&mut self.events.clone()).await? + promote_due(&mut self.messages.clone()).await?)
     }
 }
 
@@ -89,19 +138,25 @@ impl Queues {
         if jobs.is_empty() {
             return Ok(());
         }
-        let tasks: Vec<_> = jobs
-            .iter()
-            .map(|(job, due)| {
-                TaskBuilder::new(*job)
-                    .task_id(TaskId::from_string(job.task_id(*due)))
-                    .run_at_time(SystemTime::now())
-                    .build()
-            })
-            .collect();
-        let mut storage = self.messages.clone();
-        match tokio::time::timeout(within, storage.push_all(stream::iter(tasks))).await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(QueueError::Push(e.to_string())),
+        let push = async {
+            let mut storage = self.messages.clone();
+            for chunk in jobs.chunks(CHUNK) {
+                let tasks: Vec<_> = chunk
+                    .iter()
+                    .map(|(job, due)| {
+                        TaskBuilder::new(*job)
+                            .task_id(TaskId::from_string(job.task_id(*due)))
+                            .run_at_time(SystemTime::now())
+                            .build()
+                    })
+                    .collect();
+                storage.push_all(stream::iter(tasks)).await.map_err(|e| QueueError::Push(e.to_string()))?;
+                promote_due(&mut storage).await?;
+            }
+            Ok(())
+        };
+        match tokio::time::timeout(within, push).await {
+            Ok(result) => result,
             Err(_) => Err(QueueError::Timeout),
         }
     }

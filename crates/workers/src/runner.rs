@@ -27,10 +27,12 @@ fn worker_name(queue: &str, run: u32, restarts: usize) -> String {
 /// Runs every worker until `shutdown` resolves; in-flight jobs then get `grace` to finish, and
 /// jobs fetched but not started go back to the queue.
 ///
-/// A worker whose backend fails (Redis gone: apalis-redis marks the backend dead, STACK.md
-/// pitfall 7) is restarted by apalis a few times at once; when that does not help, the runner
-/// waits (1 s, doubling up to 30 s) and starts the workers afresh, so an outage neither kills the
-/// process nor spins it.
+/// Each queue has its own apalis monitor and supervisor. A worker whose backend fails (Redis
+/// gone: apalis-redis marks the backend dead, STACK.md pitfall 7) is restarted by apalis a few
+/// times at once; when that does not help its monitor ends, and the supervisor waits (1 s,
+/// doubling up to 30 s) and starts it afresh, so an outage neither kills the process nor spins
+/// it. (With one monitor for both queues, a dead worker waited for the other queue's worker to
+/// die too, which a healthy one never does.)
 pub async fn run(
     deps: Deps,
     grace: Duration,
@@ -42,18 +44,33 @@ pub async fn run(
         let _ = stop_tx.send(true);
     });
     let sweeper = tokio::spawn(sweeper::run(deps.clone(), stopped(stop_rx.clone())));
+    let events = supervise(crate::queue::PROCESS_EVENT, stop_rx.clone(), {
+        let deps = deps.clone();
+        move |run| events_monitor(&deps, run, grace)
+    });
+    let sends =
+        supervise(crate::queue::SEND_MESSAGE, stop_rx.clone(), move |run| sends_monitor(&deps, run, grace));
+    let (events, sends) = tokio::join!(events, sends);
+    let _ = sweeper.await;
+    events.and(sends)
+}
 
+/// Runs the monitors `build` makes, one after another, until the stop signal.
+async fn supervise(
+    queue: &'static str,
+    stop_rx: watch::Receiver<bool>,
+    build: impl Fn(u32) -> Monitor,
+) -> anyhow::Result<()> {
     let mut backoff = Duration::from_secs(1);
     for run in 0u32.. {
         let started = tokio::time::Instant::now();
-        let result = monitor(&deps, run, grace).run_with_signal(stopped_ok(stop_rx.clone())).await;
+        let result = build(run).run_with_signal(stopped_ok(stop_rx.clone())).await;
         if *stop_rx.borrow() {
-            let _ = sweeper.await;
-            return result.map_err(|e| anyhow::anyhow!("workers stopped: {e}"));
+            return result.map_err(|e| anyhow::anyhow!("{queue} workers stopped: {e}"));
         }
         match &result {
-            Ok(()) => tracing::warn!(run, "workers stopped by themselves; starting them again"),
-            Err(e) => tracing::warn!(run, error = %e, "workers failed; starting them again"),
+            Ok(()) => tracing::warn!(queue, run, "workers stopped by themselves; starting them again"),
+            Err(e) => tracing::warn!(queue, run, error = %e, "workers failed; starting them again"),
         }
         // A run that lasted a while was healthy: start the next one at once.
         if started.elapsed() > MAX_BACKOFF {
@@ -69,32 +86,39 @@ pub async fn run(
     Ok(())
 }
 
-fn monitor(deps: &Deps, run: u32, grace: Duration) -> Monitor {
+fn events_monitor(deps: &Deps, run: u32, grace: Duration) -> Monitor {
     let concurrency = deps.config.jobs.concurrency as usize;
     let events = deps.queues.events.clone();
-    let messages = deps.queues.messages.clone();
     let data = deps.clone();
-    let send_data = deps.clone();
     Monitor::new()
         .register(move |restarts| {
             WorkerBuilder::new(worker_name(crate::queue::PROCESS_EVENT, run, restarts))
                 // An idle worker otherwise only polls on its heartbeat (STACK.md pitfall 2).
                 .backend(events.clone().poll_with_interval(Duration::from_millis(200)))
+                .concurrency(concurrency)
+                .timeout(Duration::from_secs(60))
                 .enable_tracing()
                 .catch_panic()
-                .timeout(Duration::from_secs(60))
-                .concurrency(concurrency)
                 .data(data.clone())
                 .build(process_event::handle)
         })
+        .should_restart(|ctx, _err| ctx.restarts() < QUICK_RESTARTS)
+        .shutdown_timeout(grace)
+}
+
+fn sends_monitor(deps: &Deps, run: u32, grace: Duration) -> Monitor {
+    let concurrency = deps.config.jobs.concurrency as usize;
+    let messages = deps.queues.messages.clone();
+    let data = deps.clone();
+    Monitor::new()
         .register(move |restarts| {
             WorkerBuilder::new(worker_name(crate::queue::SEND_MESSAGE, run, restarts))
                 .backend(messages.clone().poll_with_interval(Duration::from_millis(200)))
+                .concurrency(concurrency)
+                .timeout(Duration::from_secs(60))
                 .enable_tracing()
                 .catch_panic()
-                .timeout(Duration::from_secs(60))
-                .concurrency(concurrency)
-                .data(send_data.clone())
+                .data(data.clone())
                 .build(send_message::handle)
         })
         .should_restart(|ctx, _err| ctx.restarts() < QUICK_RESTARTS)

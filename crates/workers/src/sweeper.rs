@@ -36,6 +36,10 @@ pub async fn run(deps: Deps, shutdown: impl std::future::Future<Output = ()>) {
             vacuum(deps.queues.events.clone(), crate::queue::PROCESS_EVENT).await;
             vacuum(deps.queues.messages.clone(), crate::queue::SEND_MESSAGE).await;
         }
+        // Keeps apalis-redis's own promotion small enough to work (see `queue`).
+        if let Err(e) = deps.queues.promote_due().await {
+            tracing::warn!(error = %e, "promoting due jobs failed");
+        }
         match sweep_once(&deps).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(events = n, "sweeper re-queued events"),

@@ -1,5 +1,5 @@
-//! `make bench`: ingestion throughput beside raw Postgres and Redis baselines measured in the
-//! same run, written to docs/benchmarks.md. Machines here are noisy, so the figures that matter
+//! `make bench`: ingestion, the order worker and the sender, beside raw Postgres and Redis
+//! baselines measured in the same run, written to docs/benchmarks.md. Machines here are noisy, so the figures that matter
 //! are the ratios to the baselines, not the absolute rates.
 //!
 //! Needs the services `make test` sets up (same TEST_* variables).
@@ -12,6 +12,8 @@ use revive_api::app::Application;
 use revive_shared::config::Config;
 use serde_json::{Value, json};
 use tokio::sync::Semaphore;
+
+mod retention;
 
 const CONCURRENCY: usize = 16;
 const WEBHOOKS: usize = 4000;
@@ -63,6 +65,13 @@ where
 
 #[tokio::main]
 async fn main() {
+    // Warnings only (RUST_LOG overrides): a worker that fails during a run says why.
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .init();
     let app_url = env_or("TEST_DATABASE_URL", "postgres://revive_app:revive_app@127.0.0.1:5432/revive_test");
     let owner_url =
         env_or("TEST_DATABASE_OWNER_URL", "postgres://revive_owner:revive_owner@127.0.0.1:5432/revive_test");
@@ -89,25 +98,14 @@ async fn main() {
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
     .collect();
+    let vars_for_workers = vars.clone();
     let config = Config::from_vars(vars).expect("bench config");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let app = Application::build(config, listener).await.expect("app");
     let base = format!("http://{}", app.local_addr().unwrap());
     tokio::spawn(app.serve(std::future::pending()));
 
-    let http =
-        reqwest::Client::builder().cookie_store(true).pool_max_idle_per_host(CONCURRENCY).build().unwrap();
-    let email = format!("bench-{}@example.test", uuid::Uuid::new_v4().simple());
-    let signup: Value = http
-        .post(format!("{base}/api/v1/auth/signup"))
-        .json(&json!({"merchant_name": "Bench Store", "email": email, "password": "correct horse battery"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let csrf = signup["csrf_token"].as_str().unwrap().to_owned();
+    let (http, csrf, ingest_merchant) = signup(&base, "Bench Store").await;
     let secret = "shpss_bench_secret_value";
     let shop = format!("b{}.myshopify.com", &uuid::Uuid::new_v4().simple().to_string()[..10]);
     let integration: Value = http
@@ -218,12 +216,37 @@ async fn main() {
     assert_eq!(report["accepted"].as_u64(), Some(CSV_ROWS as u64), "{report}");
     let csv_rate = CSV_ROWS as f64 / csv_secs;
 
-    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
-    let keys: Vec<String> =
-        redis::cmd("KEYS").arg(format!("{prefix}:*")).query_async(&mut conn).await.unwrap();
-    if !keys.is_empty() {
-        let _: i64 = redis::cmd("DEL").arg(&keys).query_async(&mut conn).await.unwrap();
-    }
+    // The ingested events are left unprocessed; drop them (and their jobs) so the workers of the
+    // retention run see only their own.
+    let conn = client.get_multiplexed_async_connection().await.unwrap();
+    let clear_queues = |mut conn: redis::aio::MultiplexedConnection| {
+        let prefix = prefix.clone();
+        async move {
+            let keys: Vec<String> =
+                redis::cmd("KEYS").arg(format!("{prefix}:*")).query_async(&mut conn).await.unwrap();
+            if !keys.is_empty() {
+                let _: i64 = redis::cmd("DEL").arg(&keys).query_async(&mut conn).await.unwrap();
+            }
+        }
+    };
+    clear_queues(conn.clone()).await;
+    // Row-level security binds the owner role too: name the tenant first.
+    let mut tx = owner.begin().await.unwrap();
+    sqlx::query("select set_config('app.merchant_id', $1, true)")
+        .bind(ingest_merchant.0.to_string())
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let deleted = sqlx::query("delete from merchants where id = $1")
+        .bind(ingest_merchant.0)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(deleted.rows_affected(), 1);
+    tx.commit().await.unwrap();
+
+    let retention = retention::run(&base, &vars_for_workers).await;
+    clear_queues(conn).await;
 
     let machine = machine();
     let date = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC");
@@ -231,9 +254,10 @@ async fn main() {
         "# Benchmarks\n\n\
 Written by `make bench` (`scripts/bench.sh`); do not edit by hand. Machines here are noisy, so compare\n\
 the **ratios** to the baselines measured in the same run, not the absolute rates.\n\n\
-- Date: {date}\n- Machine: {machine}\n- Build: release; API in-process on loopback, workers off (acknowledgement path only)\n\
+- Date: {date}\n- Machine: {machine}\n- Build: release; API in-process on loopback\n\
 - Concurrency: {CONCURRENCY} requests in flight\n\n\
 ## Ingestion\n\n\
+The API alone (workers off): the acknowledgement path.\n\n\
 | what | count | rate | p50 | p99 | ratio to raw INSERT |\n|---|---:|---:|---:|---:|---:|\n\
 | raw Postgres single-row INSERT + commit (baseline) | {RAW_INSERTS} | {:.0}/s | {:.2} ms | {:.2} ms | 1.00 |\n\
 | raw Redis RPUSH (baseline) | {REDIS_OPS} | {:.0}/s | {:.2} ms | {:.2} ms | {:.2} |\n\
@@ -241,7 +265,19 @@ the **ratios** to the baselines measured in the same run, not the absolute rates
 | CSV import, one {CSV_ROWS}-row upload (rows) | {CSV_ROWS} | {:.0} rows/s | | | {:.2} |\n\n\
 A webhook costs one HMAC check, a JSON parse and normalization, three AES-GCM encryptions, one\n\
 insert transaction, one Redis push and one status update; the raw INSERT is the floor for any\n\
-acknowledgement that is durable in Postgres.\n",
+acknowledgement that is durable in Postgres.\n\n\
+## Retention\n\n\
+{orders} orders (two events each: placed, delivered) through the events API, then through the\n\
+order worker (Redis queue → `process_event` → customer with encrypted phone and consent ledger,\n\
+order and line items, two schedules on delivery); then their {orders} check-ins, made due at once,\n\
+through the sender (dispatcher → `send_message` → checks, intent recorded, Meta call, outcome\n\
+recorded) to a Meta mock answering every send after {meta_ms} ms. One worker process, {workers}\n\
+jobs at a time per queue, in this process.\n\n\
+| what | count | rate | ratio to raw INSERT | ratio to raw Redis RPUSH |\n|---|---:|---:|---:|---:|\n\
+| order worker: placed + delivered order → customer, order, 2 schedules | {orders} | {:.0} orders/s | **{:.2}** | {:.4} |\n\
+| sender: due check-in → Meta (mock, {meta_ms} ms) → recorded sent | {orders} | {:.0} sends/s | **{:.2}** | {:.4} |\n\n\
+The sender's ceiling here is {workers} concurrent sends ÷ {meta_ms} ms = {:.0}/s; a merchant's own\n\
+number is further limited by its messages-per-second setting (Meta's default is 80/s).\n",
         raw.rate,
         raw.p50_ms,
         raw.p99_ms,
@@ -255,11 +291,43 @@ acknowledgement that is durable in Postgres.\n",
         webhooks.rate / raw.rate,
         csv_rate,
         csv_rate / raw.rate,
+        retention.orders_per_sec,
+        retention.orders_per_sec / raw.rate,
+        retention.orders_per_sec / redis_fig.rate,
+        retention.sends_per_sec,
+        retention.sends_per_sec / raw.rate,
+        retention.sends_per_sec / redis_fig.rate,
+        retention::WORKER_CONCURRENCY as f64 / retention::META_LATENCY.as_secs_f64(),
+        orders = retention::ORDERS,
+        workers = retention::WORKER_CONCURRENCY,
+        meta_ms = retention::META_LATENCY.as_millis(),
     );
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/benchmarks.md");
     std::fs::write(path, &report).unwrap();
     println!("{report}");
     println!("webhook ingestion / raw INSERT = {:.2}", webhooks.rate / raw.rate);
+    println!("order worker / raw INSERT = {:.2}", retention.orders_per_sec / raw.rate);
+    println!("sender / raw INSERT = {:.2}", retention.sends_per_sec / raw.rate);
+}
+
+/// A new merchant signed up through the API: a client holding its session, its CSRF token and
+/// its id.
+pub async fn signup(base: &str, name: &str) -> (reqwest::Client, String, revive_shared::ids::MerchantId) {
+    let http =
+        reqwest::Client::builder().cookie_store(true).pool_max_idle_per_host(CONCURRENCY).build().unwrap();
+    let email = format!("bench-{}@example.test", uuid::Uuid::new_v4().simple());
+    let signup: Value = http
+        .post(format!("{base}/api/v1/auth/signup"))
+        .json(&json!({"merchant_name": name, "email": email, "password": "correct horse battery"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let csrf = signup["csrf_token"].as_str().unwrap().to_owned();
+    let id: uuid::Uuid = signup["merchant"]["id"].as_str().unwrap().parse().unwrap();
+    (http, csrf, id.into())
 }
 
 fn machine() -> String {
