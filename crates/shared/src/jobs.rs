@@ -19,6 +19,22 @@ pub struct SendMessage {
     pub scheduled_id: uuid::Uuid,
 }
 
+/// Cut one knowledge source into chunks and embed them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmbedSource {
+    pub merchant_id: MerchantId,
+    pub source_id: uuid::Uuid,
+}
+
+impl EmbedSource {
+    /// The job's id: a source's content hash is part of it, so an edited source gets a fresh job
+    /// while the same content pushed twice is stored once.
+    pub fn task_id(&self, content_hash: &[u8]) -> String {
+        let hash: String = content_hash.iter().take(8).map(|b| format!("{b:02x}")).collect();
+        format!("embed-{}-{hash}", self.source_id)
+    }
+}
+
 impl SendMessage {
     /// One id per message and due time: a message moved to another time (quiet hours, a retry,
     /// send-now, replay) gets a fresh job, and the same due time pushed twice is stored once.

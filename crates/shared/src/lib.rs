@@ -9,6 +9,7 @@ pub mod db;
 pub mod error;
 pub mod ids;
 pub mod jobs;
+pub mod knowledge;
 pub mod normalize;
 pub mod phone;
 pub mod redact;

@@ -19,11 +19,12 @@ use std::time::{Duration, SystemTime};
 use apalis::prelude::{TaskBuilder, TaskId, TaskSink};
 use apalis_redis::{ConnectionManager, RedisStorage};
 use futures_util::stream;
-use revive_shared::jobs::{ProcessEvent, SendMessage};
+use revive_shared::jobs::{EmbedSource, ProcessEvent, SendMessage};
 
 /// Queue names under the configured prefix.
 pub const PROCESS_EVENT: &str = "process_event";
 pub const SEND_MESSAGE: &str = "send_message";
+pub const EMBED_SOURCE: &str = "embed_source";
 
 #[derive(Debug, thiserror::Error)]
 pub enum QueueError {
@@ -37,6 +38,7 @@ pub enum QueueError {
 pub struct Queues {
     pub events: RedisStorage<ProcessEvent>,
     pub messages: RedisStorage<SendMessage>,
+    pub knowledge: RedisStorage<EmbedSource>,
 }
 
 /// Heartbeats every 5 s, orphans re-queued after 3 missed ones: a worker killed mid-job has its
@@ -82,8 +84,9 @@ async fn promote_due<Args>(storage: &mut RedisStorage<Args>) -> Result<usize, Qu
 impl Queues {
     pub fn new(redis: ConnectionManager, prefix: &str) -> Self {
         let events = RedisStorage::new(redis.clone()).with_config(storage_config(prefix, PROCESS_EVENT));
-        let messages = RedisStorage::new(redis).with_config(storage_config(prefix, SEND_MESSAGE));
-        Queues { events, messages }
+        let messages = RedisStorage::new(redis.clone()).with_config(storage_config(prefix, SEND_MESSAGE));
+        let knowledge = RedisStorage::new(redis).with_config(storage_config(prefix, EMBED_SOURCE));
+        Queues { events, messages, knowledge }
     }
 
     /// Pushes event jobs, giving up after `within`: a request that must answer Shopify within
@@ -122,9 +125,34 @@ impl Queues {
         }
     }
 
-    /// Promotes every due task of both queues (the sweeper calls this every round).
+    /// Promotes every due task of every queue (the sweeper calls this every round).
     pub async fn promote_due(&self) -> Result<usize, QueueError> {
-        Ok(promote_due(&mut self.events.clone()).await? + promote_due(&mut self.messages.clone()).await?)
+        Ok(promote_due(&mut self.events.clone()).await?
+            + promote_due(&mut self.messages.clone()).await?
+            + promote_due(&mut self.knowledge.clone()).await?)
+    }
+
+    /// Pushes one embedding job (few and small: no chunking needed).
+    pub async fn push_embed(
+        &self,
+        job: EmbedSource,
+        content_hash: &[u8],
+        within: Duration,
+    ) -> Result<(), QueueError> {
+        let task = TaskBuilder::new(job)
+            .task_id(TaskId::from_string(job.task_id(content_hash)))
+            .run_at_time(SystemTime::now())
+            .build();
+        let push = async {
+            let mut storage = self.knowledge.clone();
+            storage.push_all(stream::iter(vec![task])).await.map_err(|e| QueueError::Push(e.to_string()))?;
+            promote_due(&mut storage).await?;
+            Ok(())
+        };
+        match tokio::time::timeout(within, push).await {
+            Ok(result) => result,
+            Err(_) => Err(QueueError::Timeout),
+        }
     }
 }
 
@@ -193,15 +221,18 @@ pub struct QueueStats {
 type StatsReply = (u64, u64, u64, u64, u64, Vec<String>, Vec<(String, f64)>);
 
 impl Queues {
-    /// Both queues' depths, by queue name.
-    pub async fn stats(&self) -> Result<[(&'static str, QueueStats); 2], QueueError> {
+    /// Every queue's depth, by queue name.
+    pub async fn stats(&self) -> Result<[(&'static str, QueueStats); 3], QueueError> {
         let mut events = self.events.clone();
         let mut messages = self.messages.clone();
+        let mut knowledge = self.knowledge.clone();
         let events_cfg = events.get_config().clone();
         let messages_cfg = messages.get_config().clone();
+        let knowledge_cfg = knowledge.get_config().clone();
         Ok([
             (PROCESS_EVENT, stats_of(&events_cfg, events.get_connection()).await?),
             (SEND_MESSAGE, stats_of(&messages_cfg, messages.get_connection()).await?),
+            (EMBED_SOURCE, stats_of(&knowledge_cfg, knowledge.get_connection()).await?),
         ])
     }
 }

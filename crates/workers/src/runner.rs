@@ -5,7 +5,7 @@ use std::time::Duration;
 use apalis::prelude::*;
 use tokio::sync::watch;
 
-use crate::{Deps, process_event, send_message, sweeper};
+use crate::{Deps, embed_source, process_event, send_message, sweeper};
 
 /// Quick restarts apalis may make of a failed worker before the runner backs off.
 const QUICK_RESTARTS: usize = 3;
@@ -48,11 +48,16 @@ pub async fn run(
         let deps = deps.clone();
         move |run| events_monitor(&deps, run, grace)
     });
-    let sends =
-        supervise(crate::queue::SEND_MESSAGE, stop_rx.clone(), move |run| sends_monitor(&deps, run, grace));
-    let (events, sends) = tokio::join!(events, sends);
+    let sends = supervise(crate::queue::SEND_MESSAGE, stop_rx.clone(), {
+        let deps = deps.clone();
+        move |run| sends_monitor(&deps, run, grace)
+    });
+    let knowledge = supervise(crate::queue::EMBED_SOURCE, stop_rx.clone(), move |run| {
+        knowledge_monitor(&deps, run, grace)
+    });
+    let (events, sends, knowledge) = tokio::join!(events, sends, knowledge);
     let _ = sweeper.await;
-    events.and(sends)
+    events.and(sends).and(knowledge)
 }
 
 /// Runs the monitors `build` makes, one after another, until the stop signal.
@@ -120,6 +125,25 @@ fn sends_monitor(deps: &Deps, run: u32, grace: Duration) -> Monitor {
                 .catch_panic()
                 .data(data.clone())
                 .build(send_message::handle)
+        })
+        .should_restart(|ctx, _err| ctx.restarts() < QUICK_RESTARTS)
+        .shutdown_timeout(grace)
+}
+
+fn knowledge_monitor(deps: &Deps, run: u32, grace: Duration) -> Monitor {
+    let sources = deps.queues.knowledge.clone();
+    let data = deps.clone();
+    Monitor::new()
+        .register(move |restarts| {
+            WorkerBuilder::new(worker_name(crate::queue::EMBED_SOURCE, run, restarts))
+                .backend(sources.clone().poll_with_interval(Duration::from_millis(200)))
+                // Embedding is CPU work: two at a time leave room for the other queues.
+                .concurrency(2)
+                .timeout(Duration::from_secs(300))
+                .enable_tracing()
+                .catch_panic()
+                .data(data.clone())
+                .build(embed_source::handle)
         })
         .should_restart(|ctx, _err| ctx.restarts() < QUICK_RESTARTS)
         .shutdown_timeout(grace)

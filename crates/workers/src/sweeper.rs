@@ -49,6 +49,9 @@ pub async fn run(deps: Deps, shutdown: impl std::future::Future<Output = ()>) {
         if let Err(e) = dispatch_due(&deps).await {
             tracing::warn!(error = %e, "dispatching due messages failed");
         }
+        if let Err(e) = requeue_embeddings(&deps).await {
+            tracing::warn!(error = %e, "re-queueing knowledge sources failed");
+        }
     }
 }
 
@@ -113,6 +116,26 @@ pub async fn dispatch_due(deps: &Deps) -> anyhow::Result<usize> {
         tx.commit().await?;
     }
     Ok(jobs.len())
+}
+
+/// A knowledge source waiting this long for its embedding job is pushed again, in case Redis
+/// lost the job (or its worker died mid-way; the job starts over).
+const EMBED_RECHECK: chrono::Duration = chrono::Duration::minutes(10);
+
+/// Pushes embedding jobs for sources that have waited too long. Idempotent like every push.
+async fn requeue_embeddings(deps: &Deps) -> anyhow::Result<()> {
+    let before = chrono::Utc::now() - EMBED_RECHECK;
+    for (merchant_id, source_id) in
+        revive_shared::db::knowledge::waiting(deps.db.pool(), before, BATCH).await?
+    {
+        let mut tx = deps.db.begin(merchant_id).await?;
+        // Touch it, so the next sweep does not push it again before the job had a chance.
+        let hash = revive_shared::db::knowledge::touch(&mut tx, source_id).await?;
+        tx.commit().await?;
+        let job = revive_shared::jobs::EmbedSource { merchant_id, source_id };
+        deps.queues.push_embed(job, &hash, Duration::from_secs(5)).await?;
+    }
+    Ok(())
 }
 
 /// One pass; returns how many events were pushed.

@@ -4,11 +4,13 @@
 pub mod api_keys;
 pub mod audit;
 pub mod auth;
+pub mod conversation;
 pub mod dashboard;
 pub mod events;
 pub mod health;
 pub mod imports;
 pub mod integrations;
+pub mod knowledge;
 pub mod merchant;
 pub mod openapi;
 pub mod scheduled;
@@ -47,7 +49,9 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(templates::router())
         .merge(settings::router())
         .merge(scheduled::router())
-        .merge(whatsapp_account::router());
+        .merge(whatsapp_account::router())
+        .merge(knowledge::router())
+        .merge(conversation::router());
     let (api, doc) = api.split_for_parts();
 
     Router::new()

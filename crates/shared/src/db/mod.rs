@@ -11,6 +11,7 @@ pub mod customers;
 pub mod events;
 pub mod imports;
 pub mod integrations;
+pub mod knowledge;
 pub mod merchants;
 pub mod message_status;
 pub mod orders;
