@@ -34,12 +34,14 @@ struct Shop {
 impl Shop {
     async fn new() -> Self {
         let app = spawn_app().await;
+        // The fixtures happened around 2022-01-01; the app lives then too, so its schedules are
+        // still ahead of it (and of every other app of this test binary). Set at once: the
+        // app's dispatcher serves every merchant, and a first tick at today's date would find
+        // the other tests' 2022 schedules long overdue and skip them.
+        app.clock.set(at("2022-01-01T01:00:00Z"));
         let owner = app.signup().await;
         let (integration, secret) = owner.connect_shopify().await;
         let shop = owner.shop_of(integration).await;
-        // The fixtures happened around 2022-01-01; the app lives then too, so its schedules are
-        // still ahead of it (and of every other app of this test binary).
-        app.clock.set(at("2022-01-01T01:00:00Z"));
         Shop { app, owner, integration, secret, shop, n: 0.into() }
     }
 

@@ -19,6 +19,23 @@ pub struct SendMessage {
     pub scheduled_id: uuid::Uuid,
 }
 
+/// Answer a customer: one conversation turn, for every message that arrived since the last.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Converse {
+    pub merchant_id: MerchantId,
+    pub conversation_id: uuid::Uuid,
+    /// The inbound message that asked for this turn (or nil, from the sweeper).
+    pub message_id: uuid::Uuid,
+}
+
+impl Converse {
+    /// One job per inbound message: a message arriving while its predecessor's job waits gets
+    /// a job of its own, and whichever runs after the quiet period answers both.
+    pub fn task_id(&self) -> String {
+        format!("turn-{}-{}", self.conversation_id, self.message_id)
+    }
+}
+
 /// Cut one knowledge source into chunks and embed them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EmbedSource {

@@ -4,6 +4,7 @@
 pub mod ai;
 pub mod clock;
 pub mod config;
+pub mod conversation;
 pub mod crypto;
 pub mod db;
 pub mod error;

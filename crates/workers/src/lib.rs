@@ -5,6 +5,7 @@
 //! Postgres is the source of truth; Redis only holds the work to do. Every job's effects are
 //! recorded in Postgres and a sweeper puts back whatever Redis may have lost.
 
+pub mod converse;
 pub mod embed_source;
 pub mod process_event;
 pub mod queue;

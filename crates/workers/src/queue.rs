@@ -19,12 +19,13 @@ use std::time::{Duration, SystemTime};
 use apalis::prelude::{TaskBuilder, TaskId, TaskSink};
 use apalis_redis::{ConnectionManager, RedisStorage};
 use futures_util::stream;
-use revive_shared::jobs::{EmbedSource, ProcessEvent, SendMessage};
+use revive_shared::jobs::{Converse, EmbedSource, ProcessEvent, SendMessage};
 
 /// Queue names under the configured prefix.
 pub const PROCESS_EVENT: &str = "process_event";
 pub const SEND_MESSAGE: &str = "send_message";
 pub const EMBED_SOURCE: &str = "embed_source";
+pub const CONVERSE: &str = "converse";
 
 #[derive(Debug, thiserror::Error)]
 pub enum QueueError {
@@ -39,6 +40,7 @@ pub struct Queues {
     pub events: RedisStorage<ProcessEvent>,
     pub messages: RedisStorage<SendMessage>,
     pub knowledge: RedisStorage<EmbedSource>,
+    pub turns: RedisStorage<Converse>,
 }
 
 /// Heartbeats every 5 s, orphans re-queued after 3 missed ones: a worker killed mid-job has its
@@ -85,8 +87,9 @@ impl Queues {
     pub fn new(redis: ConnectionManager, prefix: &str) -> Self {
         let events = RedisStorage::new(redis.clone()).with_config(storage_config(prefix, PROCESS_EVENT));
         let messages = RedisStorage::new(redis.clone()).with_config(storage_config(prefix, SEND_MESSAGE));
-        let knowledge = RedisStorage::new(redis).with_config(storage_config(prefix, EMBED_SOURCE));
-        Queues { events, messages, knowledge }
+        let knowledge = RedisStorage::new(redis.clone()).with_config(storage_config(prefix, EMBED_SOURCE));
+        let turns = RedisStorage::new(redis).with_config(storage_config(prefix, CONVERSE));
+        Queues { events, messages, knowledge, turns }
     }
 
     /// Pushes event jobs, giving up after `within`: a request that must answer Shopify within
@@ -129,7 +132,35 @@ impl Queues {
     pub async fn promote_due(&self) -> Result<usize, QueueError> {
         Ok(promote_due(&mut self.events.clone()).await?
             + promote_due(&mut self.messages.clone()).await?
-            + promote_due(&mut self.knowledge.clone()).await?)
+            + promote_due(&mut self.knowledge.clone()).await?
+            + promote_due(&mut self.turns.clone()).await?)
+    }
+
+    /// Pushes conversation turns, each to run `after` from now (the quiet period in which more
+    /// messages from the same customer join the turn).
+    pub async fn push_turns(
+        &self,
+        jobs: &[Converse],
+        after: Duration,
+        within: Duration,
+    ) -> Result<(), QueueError> {
+        if jobs.is_empty() {
+            return Ok(());
+        }
+        let tasks: Vec<_> = jobs
+            .iter()
+            .map(|job| {
+                TaskBuilder::new(*job)
+                    .task_id(TaskId::from_string(job.task_id()))
+                    .run_at_time(SystemTime::now() + after)
+                    .build()
+            })
+            .collect();
+        let mut storage = self.turns.clone();
+        match tokio::time::timeout(within, storage.push_all(stream::iter(tasks))).await {
+            Ok(result) => result.map_err(|e| QueueError::Push(e.to_string())),
+            Err(_) => Err(QueueError::Timeout),
+        }
     }
 
     /// Pushes one embedding job (few and small: no chunking needed).
@@ -222,19 +253,19 @@ type StatsReply = (u64, u64, u64, u64, u64, Vec<String>, Vec<(String, f64)>);
 
 impl Queues {
     /// Every queue's depth, by queue name.
-    pub async fn stats(&self) -> Result<[(&'static str, QueueStats); 3], QueueError> {
-        let mut events = self.events.clone();
-        let mut messages = self.messages.clone();
-        let mut knowledge = self.knowledge.clone();
-        let events_cfg = events.get_config().clone();
-        let messages_cfg = messages.get_config().clone();
-        let knowledge_cfg = knowledge.get_config().clone();
+    pub async fn stats(&self) -> Result<[(&'static str, QueueStats); 4], QueueError> {
         Ok([
-            (PROCESS_EVENT, stats_of(&events_cfg, events.get_connection()).await?),
-            (SEND_MESSAGE, stats_of(&messages_cfg, messages.get_connection()).await?),
-            (EMBED_SOURCE, stats_of(&knowledge_cfg, knowledge.get_connection()).await?),
+            (PROCESS_EVENT, stats_for(self.events.clone()).await?),
+            (SEND_MESSAGE, stats_for(self.messages.clone()).await?),
+            (EMBED_SOURCE, stats_for(self.knowledge.clone()).await?),
+            (CONVERSE, stats_for(self.turns.clone()).await?),
         ])
     }
+}
+
+async fn stats_for<Args>(mut storage: RedisStorage<Args>) -> Result<QueueStats, QueueError> {
+    let cfg = storage.get_config().clone();
+    stats_of(&cfg, storage.get_connection()).await
 }
 
 async fn stats_of(

@@ -5,7 +5,7 @@ use std::time::Duration;
 use apalis::prelude::*;
 use tokio::sync::watch;
 
-use crate::{Deps, embed_source, process_event, send_message, sweeper};
+use crate::{Deps, converse, embed_source, process_event, send_message, sweeper};
 
 /// Quick restarts apalis may make of a failed worker before the runner backs off.
 const QUICK_RESTARTS: usize = 3;
@@ -52,12 +52,15 @@ pub async fn run(
         let deps = deps.clone();
         move |run| sends_monitor(&deps, run, grace)
     });
-    let knowledge = supervise(crate::queue::EMBED_SOURCE, stop_rx.clone(), move |run| {
-        knowledge_monitor(&deps, run, grace)
+    let knowledge = supervise(crate::queue::EMBED_SOURCE, stop_rx.clone(), {
+        let deps = deps.clone();
+        move |run| knowledge_monitor(&deps, run, grace)
     });
-    let (events, sends, knowledge) = tokio::join!(events, sends, knowledge);
+    let turns =
+        supervise(crate::queue::CONVERSE, stop_rx.clone(), move |run| turns_monitor(&deps, run, grace));
+    let (events, sends, knowledge, turns) = tokio::join!(events, sends, knowledge, turns);
     let _ = sweeper.await;
-    events.and(sends).and(knowledge)
+    events.and(sends).and(knowledge).and(turns)
 }
 
 /// Runs the monitors `build` makes, one after another, until the stop signal.
@@ -144,6 +147,25 @@ fn knowledge_monitor(deps: &Deps, run: u32, grace: Duration) -> Monitor {
                 .catch_panic()
                 .data(data.clone())
                 .build(embed_source::handle)
+        })
+        .should_restart(|ctx, _err| ctx.restarts() < QUICK_RESTARTS)
+        .shutdown_timeout(grace)
+}
+
+fn turns_monitor(deps: &Deps, run: u32, grace: Duration) -> Monitor {
+    let concurrency = deps.config.jobs.concurrency as usize;
+    let turns = deps.queues.turns.clone();
+    let data = deps.clone();
+    Monitor::new()
+        .register(move |restarts| {
+            WorkerBuilder::new(worker_name(crate::queue::CONVERSE, run, restarts))
+                .backend(turns.clone().poll_with_interval(Duration::from_millis(200)))
+                .concurrency(concurrency)
+                .timeout(Duration::from_secs(120))
+                .enable_tracing()
+                .catch_panic()
+                .data(data.clone())
+                .build(converse::handle)
         })
         .should_restart(|ctx, _err| ctx.restarts() < QUICK_RESTARTS)
         .shutdown_timeout(grace)

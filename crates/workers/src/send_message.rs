@@ -58,27 +58,15 @@ async fn run(job: &SendMessage, deps: &Deps) -> revive_shared::Result<&'static s
     let template = sending::template_for(&mut tx, &ctx.flow).await?;
     let content = send::content(&ctx.flow, template, ctx.customer_locale.as_deref());
     let account = whatsapp_accounts::current(&mut tx, &deps.config.cipher).await?;
-    let transport = match account {
-        Account::Sandbox => Transport::Sandbox(Sandbox),
-        Account::Meta { phone_number_id, token, messages_per_second } => {
-            if content.meta_template_name.is_none() && !ctx.window_open {
-                let why = format!(
-                    "no approved template for the {} flow, and the customer has not written in the last 24 hours \
-                     (outside that window WhatsApp takes only approved templates)",
-                    ctx.flow
-                );
-                return settle(tx, &ctx, "failed", &why, now, "failed").await;
-            }
-            deps.throttle(&phone_number_id, messages_per_second).until_ready().await;
-            Transport::Meta(Meta {
-                http: deps.http.clone(),
-                base_url: deps.config.whatsapp.graph_base_url.clone(),
-                version: deps.config.whatsapp.graph_version.clone(),
-                phone_number_id,
-                token,
-            })
-        }
-    };
+    if matches!(account, Account::Meta { .. }) && content.meta_template_name.is_none() && !ctx.window_open {
+        let why = format!(
+            "no approved template for the {} flow, and the customer has not written in the last 24 hours \
+             (outside that window WhatsApp takes only approved templates)",
+            ctx.flow
+        );
+        return settle(tx, &ctx, "failed", &why, now, "failed").await;
+    }
+    let transport = deps.transport(account).await;
     // Meta without an approved template: free-form text, inside the customer's open window.
     let as_text = matches!(transport, Transport::Meta(_)) && content.meta_template_name.is_none();
     let (text, params) = send::render(&content.body, &ctx);
@@ -149,6 +137,24 @@ async fn settle(
 }
 
 impl Deps {
+    /// The transport of a merchant's account; for Meta, after waiting for its number's turn in
+    /// the token bucket.
+    pub(crate) async fn transport(&self, account: Account) -> Transport {
+        match account {
+            Account::Sandbox => Transport::Sandbox(Sandbox),
+            Account::Meta { phone_number_id, token, messages_per_second } => {
+                self.throttle(&phone_number_id, messages_per_second).until_ready().await;
+                Transport::Meta(Meta {
+                    http: self.http.clone(),
+                    base_url: self.config.whatsapp.graph_base_url.clone(),
+                    version: self.config.whatsapp.graph_version.clone(),
+                    phone_number_id,
+                    token,
+                })
+            }
+        }
+    }
+
     /// The token bucket of one WhatsApp phone number (Meta's throughput is per number), created
     /// at its account's rate the first time it is needed. Per process: N worker processes share a
     /// number's rate only approximately; see docs/operations.md.

@@ -52,6 +52,9 @@ pub async fn run(deps: Deps, shutdown: impl std::future::Future<Output = ()>) {
         if let Err(e) = requeue_embeddings(&deps).await {
             tracing::warn!(error = %e, "re-queueing knowledge sources failed");
         }
+        if let Err(e) = requeue_turns(&deps).await {
+            tracing::warn!(error = %e, "re-queueing conversation turns failed");
+        }
     }
 }
 
@@ -135,6 +138,27 @@ async fn requeue_embeddings(deps: &Deps) -> anyhow::Result<()> {
         let job = revive_shared::jobs::EmbedSource { merchant_id, source_id };
         deps.queues.push_embed(job, &hash, Duration::from_secs(5)).await?;
     }
+    Ok(())
+}
+
+/// Inbound messages unanswered this long after arriving lost their turn's job (Redis lost it, or
+/// it failed): the conversation gets a fresh one.
+const TURN_RECHECK: chrono::Duration = chrono::Duration::seconds(30);
+
+async fn requeue_turns(deps: &Deps) -> anyhow::Result<()> {
+    let before = chrono::Utc::now() - TURN_RECHECK;
+    let waiting = revive_shared::db::conversations::waiting(deps.db.pool(), before, BATCH).await?;
+    // A fresh task id per minute: one push per conversation per minute at most.
+    let minute = (chrono::Utc::now().timestamp() / 60) as u128;
+    let jobs: Vec<_> = waiting
+        .into_iter()
+        .map(|(merchant_id, conversation_id)| revive_shared::jobs::Converse {
+            merchant_id,
+            conversation_id,
+            message_id: uuid::Uuid::from_u128(minute),
+        })
+        .collect();
+    deps.queues.push_turns(&jobs, Duration::ZERO, Duration::from_secs(5)).await?;
     Ok(())
 }
 

@@ -20,9 +20,11 @@ use axum::http::HeaderMap;
 use axum::routing::get;
 use revive_shared::crypto::signature;
 use revive_shared::db::message_status;
-use revive_shared::db::{customers, whatsapp_accounts};
+use revive_shared::db::{conversations, customers, whatsapp_accounts};
 use revive_shared::ids::MerchantId;
+use revive_shared::jobs::Converse;
 use revive_shared::phone::PhoneE164;
+use revive_shared::whatsapp::inbound::{self, Inbound};
 use revive_shared::whatsapp::webhook::{self, Delivery, UserPreference};
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
@@ -90,6 +92,9 @@ pub struct WhatsAppAck {
     /// Statuses already known, older than what we have, or for messages that are not ours.
     pub statuses_unchanged: usize,
     pub preferences_applied: usize,
+    /// Customer messages stored (each gets a conversation turn) and ones already stored.
+    pub messages_stored: usize,
+    pub messages_duplicate: usize,
     /// Items for numbers this address does not serve, unreadable items, and system errors.
     pub skipped: usize,
 }
@@ -158,7 +163,8 @@ fn parse(body: &[u8]) -> ApiResult<Delivery> {
 fn phone_number_ids(d: &Delivery) -> std::collections::BTreeSet<String> {
     let statuses = d.statuses.iter().map(|s| &s.phone_number_id);
     let prefs = d.preferences.iter().map(|p| &p.phone_number_id);
-    statuses.chain(prefs).flatten().cloned().collect()
+    let messages = d.messages.iter().map(|m| &m.phone_number_id);
+    statuses.chain(prefs).chain(messages).flatten().cloned().collect()
 }
 
 /// Applies a delivery's statuses and preferences, one transaction per merchant.
@@ -168,16 +174,13 @@ async fn apply(
     routes: &BTreeMap<String, (MerchantId, uuid::Uuid)>,
 ) -> ApiResult<WhatsAppAck> {
     let mut ack = WhatsAppAck { skipped: delivery.skipped, ..WhatsAppAck::default() };
-    // Inbound customer messages are the conversation worker's; until it reads them they are
-    // counted here, not dropped silently.
-    ack.skipped += delivery.messages.len();
     let route = |pnid: &Option<String>| pnid.as_ref().and_then(|p| routes.get(p)).copied();
-    // Per account: (its merchant, statuses, preferences).
-    let mut by_account: BTreeMap<uuid::Uuid, (MerchantId, Vec<_>, Vec<_>)> = BTreeMap::new();
+    // Per account: its merchant and what the delivery holds for it.
+    let mut by_account: BTreeMap<uuid::Uuid, (MerchantId, Items)> = BTreeMap::new();
     for s in delivery.statuses {
         match route(&s.phone_number_id) {
             Some((merchant, account)) => {
-                by_account.entry(account).or_insert_with(|| (merchant, vec![], vec![])).1.push(s.item);
+                by_account.entry(account).or_insert((merchant, Items::default())).1.statuses.push(s.item)
             }
             None => ack.skipped += 1,
         }
@@ -185,39 +188,93 @@ async fn apply(
     for p in delivery.preferences {
         match route(&p.phone_number_id) {
             Some((merchant, account)) => {
-                by_account.entry(account).or_insert_with(|| (merchant, vec![], vec![])).2.push(p.item);
+                by_account.entry(account).or_insert((merchant, Items::default())).1.preferences.push(p.item)
             }
             None => ack.skipped += 1,
         }
     }
+    for m in delivery.messages {
+        match (route(&m.phone_number_id), inbound::read(&m.item)) {
+            (Some((merchant, account)), Some(message)) => {
+                by_account.entry(account).or_insert((merchant, Items::default())).1.messages.push(message)
+            }
+            _ => ack.skipped += 1,
+        }
+    }
     let now = state.clock.now();
-    for (account, (merchant, mut statuses, preferences)) in by_account {
+    for (account, (merchant, mut items)) in by_account {
         // Two deliveries naming the same messages take their row locks in one order, so they
         // queue behind each other instead of deadlocking. The sort is stable: a message's own
         // statuses keep Meta's order (precedence makes any order safe, this keeps the trail tidy).
-        statuses.sort_by(|a, b| a.id.cmp(&b.id));
+        items.statuses.sort_by(|a, b| a.id.cmp(&b.id));
         let mut tx = state.db.begin(merchant).await?;
-        if !statuses.is_empty() {
+        if !items.statuses.is_empty() {
             whatsapp_accounts::saw_statuses(&mut tx, account, now).await?;
         }
-        for status in &statuses {
+        for status in &items.statuses {
             if message_status::apply(&mut tx, status, now).await? {
                 ack.statuses_applied += 1;
             } else {
                 ack.statuses_unchanged += 1;
             }
         }
-        for pref in &preferences {
+        for pref in &items.preferences {
             if apply_preference(state, &mut tx, account, pref).await? {
                 ack.preferences_applied += 1;
             } else {
                 ack.skipped += 1;
             }
         }
+        let mut turns = Vec::new();
+        for message in &items.messages {
+            let Ok(phone) = PhoneE164::parse(&format!("+{}", message.from), None) else {
+                ack.skipped += 1;
+                continue;
+            };
+            let customer = customers::upsert_by_phone(
+                &mut tx,
+                &state.config.cipher,
+                &state.config.blind_index,
+                &phone,
+                None,
+            )
+            .await?;
+            let (conversation, stored) = conversations::receive(
+                &mut tx,
+                customer,
+                account,
+                &message.wamid,
+                &message.kind,
+                message.text.as_deref(),
+                message.at,
+            )
+            .await?;
+            match stored {
+                Some(message_id) => {
+                    ack.messages_stored += 1;
+                    turns.push(Converse { merchant_id: merchant, conversation_id: conversation, message_id });
+                }
+                None => ack.messages_duplicate += 1,
+            }
+        }
         tx.commit().await?;
+        // After the commit, so a turn always finds its messages. A push Redis does not take is
+        // made up by the sweeper (conversations with unanswered messages).
+        let after = revive_workers::converse::QUIET_PERIOD + std::time::Duration::from_secs(1);
+        if let Err(e) = state.queues.push_turns(&turns, after, std::time::Duration::from_millis(1500)).await {
+            tracing::warn!(error = %e, "could not queue conversation turns; the sweeper will");
+        }
     }
     metrics::counter!("revive_webhooks_total", "source" => "whatsapp", "outcome" => "stored").increment(1);
     Ok(ack)
+}
+
+/// What one delivery holds for one account.
+#[derive(Default)]
+struct Items {
+    statuses: Vec<webhook::Status>,
+    preferences: Vec<UserPreference>,
+    messages: Vec<Inbound>,
 }
 
 /// A user's marketing stop / resume, recorded in the consent ledger as of Meta's timestamp (so

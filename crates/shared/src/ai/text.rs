@@ -47,7 +47,7 @@ pub fn fold(text: &str) -> String {
 }
 
 /// The words of a folded string.
-pub(crate) fn words(folded: &str) -> Vec<&str> {
+pub fn words(folded: &str) -> Vec<&str> {
     folded.split(' ').filter(|w| !w.is_empty()).collect()
 }
 

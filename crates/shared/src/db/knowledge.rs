@@ -286,3 +286,20 @@ pub async fn waiting(
     .await?;
     Ok(rows.into_iter().map(|r| (r.merchant_id, r.source_id)).collect())
 }
+
+/// The catalog's prices in minor units: what a reply may quote.
+pub async fn catalog_prices(tx: &mut TenantTx) -> Result<Vec<i64>> {
+    let rows =
+        sqlx::query_scalar!(r#"select price_cents as "p!" from products where price_cents is not null"#)
+            .fetch_all(tx.conn())
+            .await?;
+    Ok(rows)
+}
+
+/// The catalog's product links: what a reply may share.
+pub async fn catalog_urls(tx: &mut TenantTx) -> Result<Vec<String>> {
+    let rows = sqlx::query_scalar!(r#"select url as "u!" from products where url is not null"#)
+        .fetch_all(tx.conn())
+        .await?;
+    Ok(rows)
+}

@@ -7,6 +7,7 @@
 
 pub mod api_keys;
 pub mod audit;
+pub mod conversations;
 pub mod customers;
 pub mod events;
 pub mod imports;

@@ -3,6 +3,7 @@
 //! proxies can stand in); `Sandbox` sends nothing and reports the message delivered, for
 //! merchants without WhatsApp credentials (the dashboard's phone simulator reads it).
 
+pub mod inbound;
 pub mod webhook;
 
 use std::time::Duration;

@@ -79,7 +79,7 @@ fn push_trimmed(s: &str, out: &mut Vec<String>) {
 
 /// Sentences of `text`. Every line break ends a sentence too: ingested lists and spec tables
 /// ("Size: 250 ml") rarely end in punctuation.
-fn sentences(text: &str) -> Vec<String> {
+pub fn sentences(text: &str) -> Vec<String> {
     let mut out = Vec::new();
     for line in text.lines() {
         split_line(line, &mut out);

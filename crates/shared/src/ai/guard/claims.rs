@@ -138,6 +138,20 @@ fn is_catalog_name(quoted: &str, names: &[String]) -> bool {
 
 /// Every price, discount, link and quoted product name in `reply` that `allowed` does not back,
 /// each as a short reason to store with the verdict; empty when the reply is clean.
+/// Every price written in `text`, in minor units: what the merchant's own texts back.
+pub fn prices_in(text: &str) -> Vec<i64> {
+    let Some(price) = PRICE.as_ref() else { return Vec::new() };
+    price.captures_iter(text).filter_map(|caps| amount_of(&caps).and_then(minor_units)).collect()
+}
+
+/// Every link written in `text`: what the merchant's own texts back.
+pub fn urls_in(text: &str) -> Vec<String> {
+    let Some(url) = URL.as_ref() else { return Vec::new() };
+    url.find_iter(text)
+        .map(|m| m.as_str().trim_end_matches(['.', ',', ')', ';', '!', '?']).to_owned())
+        .collect()
+}
+
 pub fn unbacked_claims(reply: &str, allowed: &Allowed) -> Vec<String> {
     let mut problems = Vec::new();
     let (Some(price), Some(percent), Some(url), Some(quoted)) =

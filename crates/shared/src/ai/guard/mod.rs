@@ -14,7 +14,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 pub use advice::medical_or_legal;
-pub use claims::{Allowed, unbacked_claims};
+pub use claims::{Allowed, prices_in, unbacked_claims, urls_in};
 pub use injection::injection;
 
 /// WhatsApp refuses text bodies longer than this.

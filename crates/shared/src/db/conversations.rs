@@ -1,0 +1,213 @@
+//! `conversations` (one per customer: its 24-hour window, bot or human, needs attention) and the
+//! inbound and bot messages of a turn.
+
+use chrono::{DateTime, Utc};
+
+use super::TenantTx;
+use crate::Result;
+use crate::ids::CustomerId;
+
+/// Stores an inbound message once (by wamid) and opens or extends its conversation's window.
+/// Returns the conversation and, when the message is new, its id.
+pub async fn receive(
+    tx: &mut TenantTx,
+    customer: CustomerId,
+    account: uuid::Uuid,
+    wamid: &str,
+    kind: &str,
+    body: Option<&str>,
+    at: DateTime<Utc>,
+) -> Result<(uuid::Uuid, Option<uuid::Uuid>)> {
+    let merchant = tx.merchant();
+    // A window starts again when the last inbound message is more than 24 hours old.
+    let conversation = sqlx::query_scalar!(
+        "insert into conversations (merchant_id, customer_id, whatsapp_account_id, window_started_at, last_inbound_at)
+         values ($1, $2, $3, $4, $4)
+         on conflict (merchant_id, customer_id) do update set
+           window_started_at = case when conversations.last_inbound_at is null
+                                      or conversations.last_inbound_at < $4 - interval '24 hours'
+                                    then $4 else conversations.window_started_at end,
+           last_inbound_at = greatest(conversations.last_inbound_at, $4),
+           whatsapp_account_id = $3, updated_at = now()
+         returning id",
+        merchant.0,
+        customer.0,
+        account,
+        at
+    )
+    .fetch_one(tx.conn())
+    .await?;
+    let message = sqlx::query_scalar!(
+        "insert into messages (merchant_id, conversation_id, customer_id, direction, wa_message_id, kind, body, sent_by)
+         values ($1, $2, $3, 'inbound', $4, $5, $6, 'customer')
+         on conflict (merchant_id, wa_message_id) where wa_message_id is not null do nothing
+         returning id",
+        merchant.0,
+        conversation,
+        customer.0,
+        wamid,
+        kind,
+        body
+    )
+    .fetch_optional(tx.conn())
+    .await?;
+    Ok((conversation, message))
+}
+
+/// A conversation as a turn sees it, locked for the turn.
+#[derive(Debug, Clone)]
+pub struct Conversation {
+    pub id: uuid::Uuid,
+    pub customer_id: CustomerId,
+    /// bot, human or closed.
+    pub state: String,
+}
+
+pub async fn lock(tx: &mut TenantTx, id: uuid::Uuid) -> Result<Option<Conversation>> {
+    let row = sqlx::query_as!(
+        Conversation,
+        r#"select id, customer_id as "customer_id: CustomerId", state from conversations where id = $1 for update"#,
+        id
+    )
+    .fetch_optional(tx.conn())
+    .await?;
+    Ok(row)
+}
+
+/// An inbound message not answered yet.
+#[derive(Debug, Clone)]
+pub struct Unhandled {
+    pub id: uuid::Uuid,
+    pub kind: String,
+    pub body: Option<String>,
+    pub received_at: DateTime<Utc>,
+}
+
+/// The conversation's inbound messages no turn has taken yet, oldest first.
+pub async fn unhandled(tx: &mut TenantTx, conversation: uuid::Uuid) -> Result<Vec<Unhandled>> {
+    let rows = sqlx::query_as!(
+        Unhandled,
+        r#"select id, kind, body, created_at as received_at from messages
+           where conversation_id = $1 and direction = 'inbound' and handled_at is null
+           order by created_at, id"#,
+        conversation
+    )
+    .fetch_all(tx.conn())
+    .await?;
+    Ok(rows)
+}
+
+pub async fn mark_handled(tx: &mut TenantTx, ids: &[uuid::Uuid], intent: Option<(&str, f32)>) -> Result<()> {
+    sqlx::query!(
+        "update messages set handled_at = now(), intent = $2, intent_confidence = $3 where id = any($1)",
+        ids,
+        intent.map(|(i, _)| i),
+        intent.map(|(_, c)| c)
+    )
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// Moves the conversation to a human (the bot stays silent until an agent releases it).
+pub async fn hand_off(tx: &mut TenantTx, id: uuid::Uuid, reason: &str) -> Result<()> {
+    sqlx::query!(
+        "update conversations set state = 'human', needs_attention = true, handoff_reason = $2, updated_at = now()
+         where id = $1",
+        id,
+        reason
+    )
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// A message arrived while a human has the conversation: it needs their attention.
+pub async fn needs_attention(tx: &mut TenantTx, id: uuid::Uuid) -> Result<()> {
+    sqlx::query!("update conversations set needs_attention = true, updated_at = now() where id = $1", id)
+        .execute(tx.conn())
+        .await?;
+    Ok(())
+}
+
+/// A bot reply, recorded before it is sent (like a flow message): what was said, why, and from
+/// which chunks.
+pub struct BotReply<'a> {
+    pub body: &'a str,
+    pub intent: Option<&'a str>,
+    pub confidence: Option<f32>,
+    pub guardrail: serde_json::Value,
+    pub cited: &'a [uuid::Uuid],
+}
+
+pub async fn record_reply(
+    tx: &mut TenantTx,
+    conversation: uuid::Uuid,
+    customer: CustomerId,
+    r: &BotReply<'_>,
+) -> Result<uuid::Uuid> {
+    let merchant = tx.merchant();
+    let id = sqlx::query_scalar!(
+        "insert into messages (merchant_id, conversation_id, customer_id, direction, kind, body, status, sent_by,
+                               intent, intent_confidence, guardrail, cited_chunk_ids)
+         values ($1, $2, $3, 'outbound', 'text', $4, 'pending', 'bot', $5, $6, $7, $8)
+         returning id",
+        merchant.0,
+        conversation,
+        customer.0,
+        r.body,
+        r.intent,
+        r.confidence,
+        r.guardrail,
+        r.cited
+    )
+    .fetch_one(tx.conn())
+    .await?;
+    Ok(id)
+}
+
+/// Records what WhatsApp answered to a reply.
+pub async fn reply_outcome(
+    tx: &mut TenantTx,
+    message: uuid::Uuid,
+    wamid: Option<&str>,
+    error: Option<&str>,
+    delivered: bool,
+) -> Result<()> {
+    let status = match (error, delivered) {
+        (Some(_), _) => "failed",
+        (None, true) => "delivered",
+        (None, false) => "sent",
+    };
+    sqlx::query!(
+        "update messages set wa_message_id = coalesce($2, wa_message_id), error_reason = $3, status_at = now(),
+                status = case when message_status_rank(coalesce(status, 'pending')) > message_status_rank($4)
+                              then status else $4 end
+         where id = $1",
+        message,
+        wamid,
+        error,
+        status
+    )
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// Conversations with inbound messages waiting longer than `before` for a turn, across
+/// merchants (SECURITY DEFINER look-up): their job may have been lost with Redis.
+pub async fn waiting(
+    pool: &sqlx::PgPool,
+    before: DateTime<Utc>,
+    limit: i32,
+) -> Result<Vec<(crate::ids::MerchantId, uuid::Uuid)>> {
+    let rows = sqlx::query!(
+        r#"select merchant_id as "merchant_id!: crate::ids::MerchantId", conversation_id as "conversation_id!"
+           from revive_private.turns_waiting($1, $2)"#,
+        before,
+        limit
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.merchant_id, r.conversation_id)).collect())
+}

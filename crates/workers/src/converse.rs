@@ -1,0 +1,95 @@
+//! `converse`: one conversation turn (`shared::conversation` decides), then the reply sent and
+//! its outcome recorded.
+//!
+//! Once only: the turn locks the conversation, takes every unanswered inbound message, marks
+//! them answered and records the reply in one transaction, committed before WhatsApp is called.
+//! A duplicate job finds nothing unanswered; a job that runs while messages are still arriving
+//! leaves them to the job of the newest one.
+
+use apalis::prelude::{BoxDynError, Data};
+use revive_shared::conversation::{self, Plan};
+use revive_shared::db::conversations::{self, BotReply};
+use revive_shared::db::{customers, whatsapp_accounts};
+use revive_shared::jobs::Converse;
+use revive_shared::whatsapp::{TextMessage, WhatsApp};
+
+use crate::Deps;
+
+/// Messages from one customer this close together are answered as one turn.
+pub const QUIET_PERIOD: std::time::Duration = std::time::Duration::from_secs(2);
+
+#[tracing::instrument(skip_all, fields(merchant_id = %job.merchant_id, conversation_id = %job.conversation_id), err)]
+pub async fn handle(job: Converse, deps: Data<Deps>) -> Result<(), BoxDynError> {
+    let outcome = run(&job, &deps).await?;
+    metrics::counter!("revive_turns_total", "outcome" => outcome).increment(1);
+    Ok(())
+}
+
+async fn run(job: &Converse, deps: &Deps) -> revive_shared::Result<&'static str> {
+    let now = deps.clock.now();
+    let mut tx = deps.db.begin(job.merchant_id).await?;
+    let Some(conversation) = conversations::lock(&mut tx, job.conversation_id).await? else {
+        return Ok("gone");
+    };
+    let waiting = conversations::unhandled(&mut tx, conversation.id).await?;
+    let Some(newest) = waiting.last() else { return Ok("duplicate") };
+    // `received_at` is Postgres's time of arrival: compare with the wall clock, not the app's.
+    let quiet = chrono::Duration::from_std(QUIET_PERIOD).unwrap_or_default();
+    if chrono::Utc::now() - newest.received_at < quiet {
+        return Ok("waiting_for_more");
+    }
+    let ids: Vec<uuid::Uuid> = waiting.iter().map(|m| m.id).collect();
+    let plan = conversation::plan(&mut tx, &conversation, &waiting, now).await?;
+    let reply = match plan {
+        Plan::Silent(why) => {
+            conversations::mark_handled(&mut tx, &ids, None).await?;
+            if conversation.state == "human" {
+                conversations::needs_attention(&mut tx, conversation.id).await?;
+            }
+            tx.commit().await?;
+            tracing::debug!(why, "no reply");
+            return Ok("silent");
+        }
+        Plan::Reply(reply) => reply,
+    };
+    let intent = reply.intent.map(|(i, c)| (i.as_str(), c));
+    conversations::mark_handled(&mut tx, &ids, intent).await?;
+    if let Some(why) = &reply.handoff {
+        conversations::hand_off(&mut tx, conversation.id, why).await?;
+    }
+    let message = conversations::record_reply(
+        &mut tx,
+        conversation.id,
+        conversation.customer_id,
+        &BotReply {
+            body: &reply.text,
+            intent: intent.map(|(i, _)| i),
+            confidence: intent.map(|(_, c)| c),
+            guardrail: reply.guardrail.clone(),
+            cited: &reply.cited,
+        },
+    )
+    .await?;
+    let account = whatsapp_accounts::current(&mut tx, &deps.config.cipher).await?;
+    let phone = customers::phone_of(&mut tx, &deps.config.cipher, conversation.customer_id).await?;
+    tx.commit().await?;
+
+    let transport = deps.transport(account).await;
+    let callback = message.to_string();
+    let result =
+        transport.send_text(&TextMessage { to: &phone, body: &reply.text, callback: &callback }).await;
+    let mut tx = deps.db.begin(job.merchant_id).await?;
+    let outcome = match &result {
+        Ok(sent) => {
+            conversations::reply_outcome(&mut tx, message, Some(&sent.wa_message_id), None, sent.delivered)
+                .await?;
+            if reply.handoff.is_some() { "handed_off" } else { "replied" }
+        }
+        Err(e) => {
+            conversations::reply_outcome(&mut tx, message, None, Some(&e.to_string()), false).await?;
+            "reply_failed"
+        }
+    };
+    tx.commit().await?;
+    Ok(outcome)
+}
