@@ -41,13 +41,37 @@ pub fn vars(prefix: &str, extra: &[(&str, &str)]) -> Vec<(String, String)> {
     vars
 }
 
+/// A `revive-workers` process that does not outlive its test: a test that fails (panics) kills
+/// it on the way out, so a stray worker never serves the next run's database.
+pub struct Worker(Child);
+
+impl Worker {
+    /// SIGKILL.
+    pub fn kill(&mut self) -> std::io::Result<()> {
+        self.0.kill()
+    }
+
+    pub fn wait(&mut self) -> std::io::Result<std::process::ExitStatus> {
+        self.0.wait()
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// Starts a `revive-workers` process with exactly `vars` (nothing inherited but `PATH`).
-pub fn start_worker(vars: &[(String, String)]) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_revive-workers"))
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .envs(vars.iter().cloned())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("start revive-workers")
+pub fn start_worker(vars: &[(String, String)]) -> Worker {
+    Worker(
+        Command::new(env!("CARGO_BIN_EXE_revive-workers"))
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .envs(vars.iter().cloned())
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("start revive-workers"),
+    )
 }
