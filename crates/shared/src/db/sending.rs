@@ -9,7 +9,8 @@ use super::TenantTx;
 use crate::Result;
 use crate::ids::{CustomerId, MerchantId};
 
-/// Everything the sender decides on, read under a lock on the scheduled row.
+/// Everything the sender decides on, read under a lock on the scheduled row. `product` is the
+/// order's main item: the line that cost the most (ties by title), the same on every read.
 #[derive(Debug, Clone)]
 pub struct SendContext {
     pub id: uuid::Uuid,
@@ -44,7 +45,8 @@ pub async fn lock(tx: &mut TenantTx, id: uuid::Uuid, now: DateTime<Utc>) -> Resu
                   c.consent_utility, c.consent_marketing, c.erased_at is not null as "erased!",
                   (o.cancelled_at is not null or o.refunded_at is not null) as "order_closed!",
                   o.order_number,
-                  (select li.title from order_line_items li where li.order_id = o.id order by li.id limit 1) as product,
+                  (select li.title from order_line_items li where li.order_id = o.id
+                   order by li.unit_price_cents * li.quantity desc nulls last, li.title limit 1) as product,
                   m.name as merchant_name, m.timezone as merchant_timezone,
                   exists(select 1 from conversations cv where cv.customer_id = s.customer_id
                          and cv.last_inbound_at > $2::timestamptz - interval '24 hours') as "window_open!"

@@ -95,7 +95,11 @@ pub async fn apply(tx: &mut TenantTx, keys: &Keys<'_>, id: EventId, claimed: &Cl
             if n > 0 {
                 notes.push(format!("{why}: {n} scheduled message(s) cancelled"));
             }
-        } else if event.event_type == EventType::OrderDelivered {
+        } else if event.event_type == EventType::OrderDelivered
+            || (state.delivered_at.is_some() && linked.is_some())
+        {
+            // The second case: the delivery arrived before the event that names the buyer
+            // (webhooks are not ordered); scheduling is idempotent per (order, flow).
             notes.extend(schedule_after_delivery(tx, &state).await?);
         }
     }
