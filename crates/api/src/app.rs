@@ -97,6 +97,7 @@ impl Application {
             metrics: telemetry::metrics_handle(),
             queues,
             clock,
+            http: revive_shared::whatsapp::Meta::http_client(),
         };
         if let Some(demo) = &state.config.demo_seed {
             seed::demo_merchant(&state.db, demo).await.context("seeding the demo merchant")?;

@@ -19,4 +19,6 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
     pub queues: Queues,
     pub clock: revive_shared::clock::Clock,
+    /// For the Meta Graph API (agents' replies), with time-outs.
+    pub http: reqwest::Client,
 }

@@ -16,6 +16,16 @@ const SECRET: &str = "platform-app-secret-for-conversations";
 const FAQ: &str = "Our lavender soap is made with cold-pressed olive oil and lavender essential oil. \
 It contains no parabens and no synthetic fragrance. One bar lasts about six weeks of daily use.";
 
+/// Meta accepting a message, with a wamid of its own each time.
+struct Accept;
+
+impl wiremock::Respond for Accept {
+    fn respond(&self, _: &wiremock::Request) -> ResponseTemplate {
+        ResponseTemplate::new(200).set_body_json(json!({"messaging_product": "whatsapp",
+            "messages": [{"id": format!("wamid.reply-{}", uuid::Uuid::new_v4().simple())}]}))
+    }
+}
+
 struct Chat {
     app: TestApp,
     owner: Account,
@@ -27,11 +37,7 @@ impl Chat {
     /// A merchant with a Meta number (replies go to the mock) and a lavender soap FAQ.
     async fn new() -> Self {
         let meta = MockServer::start().await;
-        Mock::given(method("POST"))
-            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"messaging_product": "whatsapp",
-                "messages": [{"id": format!("wamid.reply-{}", uuid::Uuid::new_v4().simple())}]})))
-            .mount(&meta)
-            .await;
+        Mock::given(method("POST")).respond_with(Accept).mount(&meta).await;
         let app =
             spawn_app_with(&[("META_GRAPH_BASE_URL", &meta.uri()), ("WHATSAPP_APP_SECRET", SECRET)]).await;
         let owner = app.signup().await;
@@ -215,6 +221,37 @@ async fn a_complaint_goes_to_a_person_and_the_bot_stays_silent_after() {
     c.say("4915112345603", "Does the lavender soap contain parabens?").await;
     c.settled().await;
     assert_eq!(c.replies_to("4915112345603").await.len(), 1, "the bot says nothing while a person has it");
+
+    // The inbox shows it; an agent reads it, answers by hand and gives it back to the bot.
+    let inbox: Value = c.owner.get("/api/v1/conversations?needs_attention=true").await.json().await.unwrap();
+    assert_eq!(inbox.as_array().unwrap().len(), 1, "{inbox}");
+    let id = inbox[0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(inbox[0]["window_open"], true);
+    let thread: Value = c.owner.get(&format!("/api/v1/conversations/{id}")).await.json().await.unwrap();
+    let messages = thread["messages"].as_array().unwrap();
+    assert_eq!(messages.len(), 3, "{thread}");
+    assert_eq!(messages[1]["sent_by"], "bot");
+    assert_eq!(messages[1]["intent"], "complaint");
+    let res = c
+        .owner
+        .post(
+            &format!("/api/v1/conversations/{id}/reply"),
+            json!({"text": "So sorry! A new one is on its way."}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    assert_eq!(c.reply("4915112345603", 2).await, "So sorry! A new one is on its way.");
+    let other = c.app.signup().await;
+    assert_eq!(other.get(&format!("/api/v1/conversations/{id}")).await.status(), 404);
+    assert_eq!(other.post(&format!("/api/v1/conversations/{id}/release"), json!({})).await.status(), 404);
+    let released: Value =
+        c.owner.post(&format!("/api/v1/conversations/{id}/release"), json!({})).await.json().await.unwrap();
+    assert_eq!(
+        (released["state"].as_str(), released["needs_attention"].as_bool()),
+        (Some("bot"), Some(false))
+    );
+    c.say("4915112345603", "Does the lavender soap contain parabens?").await;
+    assert!(c.reply("4915112345603", 3).await.contains("parabens"), "the bot answers again");
 }
 
 #[tokio::test]

@@ -21,7 +21,7 @@ use revive_shared::db::whatsapp_accounts::{self, Account};
 use revive_shared::db::{TenantTx, retention};
 use revive_shared::jobs::SendMessage;
 use revive_shared::retention::send::{self, Decision, MAX_SEND_ATTEMPTS};
-use revive_shared::whatsapp::{Meta, Sandbox, SendError, TemplateMessage, TextMessage, Transport, WhatsApp};
+use revive_shared::whatsapp::{SendError, TemplateMessage, TextMessage, Transport, WhatsApp};
 
 use crate::Deps;
 
@@ -140,19 +140,10 @@ impl Deps {
     /// The transport of a merchant's account; for Meta, after waiting for its number's turn in
     /// the token bucket.
     pub(crate) async fn transport(&self, account: Account) -> Transport {
-        match account {
-            Account::Sandbox => Transport::Sandbox(Sandbox),
-            Account::Meta { phone_number_id, token, messages_per_second } => {
-                self.throttle(&phone_number_id, messages_per_second).until_ready().await;
-                Transport::Meta(Meta {
-                    http: self.http.clone(),
-                    base_url: self.config.whatsapp.graph_base_url.clone(),
-                    version: self.config.whatsapp.graph_version.clone(),
-                    phone_number_id,
-                    token,
-                })
-            }
+        if let Account::Meta { phone_number_id, messages_per_second, .. } = &account {
+            self.throttle(phone_number_id, *messages_per_second).until_ready().await;
         }
+        Transport::for_account(account, &self.http, &self.config.whatsapp)
     }
 
     /// The token bucket of one WhatsApp phone number (Meta's throughput is per number), created

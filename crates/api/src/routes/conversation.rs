@@ -1,22 +1,198 @@
-//! The conversation manager's parts the dashboard and tests call directly.
+//! The agents' inbox (conversations, their messages with the bot's intent, verdicts and
+//! sources; take over, release, reply by hand) and the classifier the dashboard calls directly.
+//! Read: viewer or `conversations:read`; write: agent or `conversations:write`.
 
 use axum::Json;
 use axum::extract::State;
+use axum::http::StatusCode;
 use revive_shared::ai::intent::{self, Intent};
 use revive_shared::crypto::Scope;
+use revive_shared::db::conversations::{self, Message, Summary};
+use revive_shared::db::{audit, customers, whatsapp_accounts};
 use revive_shared::role::Role;
+use revive_shared::whatsapp::{TextMessage, Transport, WhatsApp};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use serde_json::json;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use validator::Validate;
 
-use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{Principal, ValidJson};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{IdPath, Principal, QueryParams, ValidJson};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(classify))
+    OpenApiRouter::new()
+        .routes(routes!(classify))
+        .routes(routes!(list_conversations))
+        .routes(routes!(get_conversation))
+        .routes(routes!(take_over))
+        .routes(routes!(release))
+        .routes(routes!(reply))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct InboxQuery {
+    /// Only those that need (or do not need) an agent.
+    pub needs_attention: Option<bool>,
+    /// 1 to 200, default 50.
+    pub limit: Option<i64>,
+}
+
+/// The inbox: conversations needing attention first, then by latest activity.
+#[utoipa::path(get, path = "/api/v1/conversations", tag = "conversations", security(("session" = []), ("api_key" = [])),
+    params(InboxQuery), responses((status = 200, body = [Summary]), (status = 401, body = ErrorBody)))]
+async fn list_conversations(
+    State(state): State<AppState>,
+    principal: Principal,
+    QueryParams(q): QueryParams<InboxQuery>,
+) -> ApiResult<Json<Vec<Summary>>> {
+    principal.require(Scope::ConversationsRead, Role::Viewer)?;
+    let mut tx = state.db.begin(principal.merchant()).await?;
+    let list = conversations::list(
+        &mut tx,
+        q.needs_attention,
+        state.clock.now(),
+        q.limit.unwrap_or(50).clamp(1, 200),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(list))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ConversationOut {
+    pub conversation: Summary,
+    /// The latest 200, oldest first.
+    pub messages: Vec<Message>,
+}
+
+/// One conversation with its messages.
+#[utoipa::path(get, path = "/api/v1/conversations/{id}", tag = "conversations", security(("session" = []), ("api_key" = [])),
+    params(("id" = Uuid, Path)), responses((status = 200, body = ConversationOut), (status = 404, body = ErrorBody)))]
+async fn get_conversation(
+    State(state): State<AppState>,
+    principal: Principal,
+    IdPath(id): IdPath,
+) -> ApiResult<Json<ConversationOut>> {
+    principal.require(Scope::ConversationsRead, Role::Viewer)?;
+    let mut tx = state.db.begin(principal.merchant()).await?;
+    let conversation = conversations::summary(&mut tx, id, state.clock.now()).await?;
+    let messages = conversations::messages(&mut tx, id, 200).await?;
+    tx.commit().await?;
+    Ok(Json(ConversationOut { conversation, messages }))
+}
+
+async fn set_state(
+    state: &AppState,
+    principal: &Principal,
+    id: uuid::Uuid,
+    to: &str,
+) -> ApiResult<Json<Summary>> {
+    principal.require(Scope::ConversationsWrite, Role::Agent)?;
+    let mut tx = state.db.begin(principal.merchant()).await?;
+    conversations::set_state(&mut tx, id, to).await?;
+    let action = if to == "human" { "conversation.take_over" } else { "conversation.release" };
+    audit::record(&mut tx, &principal.actor(), action, Some(("conversation", id.to_string())), json!({}))
+        .await?;
+    let summary = conversations::summary(&mut tx, id, state.clock.now()).await?;
+    tx.commit().await?;
+    Ok(Json(summary))
+}
+
+/// An agent takes the conversation: the bot stays silent until it is released.
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/take-over", tag = "conversations", security(("session" = []), ("api_key" = [])),
+    params(("id" = Uuid, Path)), responses((status = 200, body = Summary), (status = 404, body = ErrorBody)))]
+async fn take_over(
+    State(state): State<AppState>,
+    principal: Principal,
+    IdPath(id): IdPath,
+) -> ApiResult<Json<Summary>> {
+    set_state(&state, &principal, id, "human").await
+}
+
+/// Give the conversation back to the bot.
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/release", tag = "conversations", security(("session" = []), ("api_key" = [])),
+    params(("id" = Uuid, Path)), responses((status = 200, body = Summary), (status = 404, body = ErrorBody)))]
+async fn release(
+    State(state): State<AppState>,
+    principal: Principal,
+    IdPath(id): IdPath,
+) -> ApiResult<Json<Summary>> {
+    set_state(&state, &principal, id, "bot").await
+}
+
+#[derive(Deserialize, Validate, ToSchema)]
+pub struct ReplyIn {
+    #[validate(
+        length(min = 1, max = 4096, message = "must be 1 to 4096 characters"),
+        custom(function = "crate::extract::json::non_blank")
+    )]
+    pub text: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ReplyOut {
+    pub message_id: uuid::Uuid,
+    /// sent, delivered (sandbox) or failed.
+    pub status: &'static str,
+    pub error: Option<String>,
+}
+
+/// An agent's reply by hand. Free text goes only inside the customer's 24-hour window (409
+/// outside it: WhatsApp would refuse it). Taking over first is not required, but replying does
+/// not release the conversation to the bot.
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/reply", tag = "conversations", security(("session" = []), ("api_key" = [])),
+    params(("id" = Uuid, Path)), request_body = ReplyIn,
+    responses((status = 201, body = ReplyOut), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn reply(
+    State(state): State<AppState>,
+    principal: Principal,
+    IdPath(id): IdPath,
+    ValidJson(req): ValidJson<ReplyIn>,
+) -> ApiResult<(StatusCode, Json<ReplyOut>)> {
+    principal.require(Scope::ConversationsWrite, Role::Agent)?;
+    let mut tx = state.db.begin(principal.merchant()).await?;
+    let conversation = conversations::summary(&mut tx, id, state.clock.now()).await?;
+    if !conversation.window_open {
+        return Err(ApiError::Conflict(
+            "the customer has not written in the last 24 hours: WhatsApp accepts only a template now",
+        ));
+    }
+    let message =
+        conversations::record_agent_reply(&mut tx, id, conversation.customer_id, req.text.trim()).await?;
+    audit::record(
+        &mut tx,
+        &principal.actor(),
+        "conversation.reply",
+        Some(("conversation", id.to_string())),
+        json!({}),
+    )
+    .await?;
+    let account = whatsapp_accounts::current(&mut tx, &state.config.cipher).await?;
+    let phone = customers::phone_of(&mut tx, &state.config.cipher, conversation.customer_id).await?;
+    tx.commit().await?;
+
+    let transport = Transport::for_account(account, &state.http, &state.config.whatsapp);
+    let callback = message.to_string();
+    let result =
+        transport.send_text(&TextMessage { to: &phone, body: req.text.trim(), callback: &callback }).await;
+    let mut tx = state.db.begin(principal.merchant()).await?;
+    let out = match result {
+        Ok(sent) => {
+            conversations::reply_outcome(&mut tx, message, Some(&sent.wa_message_id), None, sent.delivered)
+                .await?;
+            let status = if sent.delivered { "delivered" } else { "sent" };
+            ReplyOut { message_id: message, status, error: None }
+        }
+        Err(e) => {
+            conversations::reply_outcome(&mut tx, message, None, Some(&e.to_string()), false).await?;
+            ReplyOut { message_id: message, status: "failed", error: Some(e.to_string()) }
+        }
+    };
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(out)))
 }
 
 #[derive(Deserialize, Validate, ToSchema)]

@@ -211,3 +211,143 @@ pub async fn waiting(
     .await?;
     Ok(rows.into_iter().map(|r| (r.merchant_id, r.conversation_id)).collect())
 }
+
+/// A conversation in the agents' inbox. The phone is masked (`+49 *** *** 67 89`).
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct Summary {
+    pub id: uuid::Uuid,
+    pub customer_id: CustomerId,
+    pub customer_name: Option<String>,
+    /// bot, human or closed.
+    pub state: String,
+    pub needs_attention: bool,
+    pub handoff_reason: Option<String>,
+    pub last_inbound_at: Option<DateTime<Utc>>,
+    /// Free text can be sent until then (WhatsApp's customer-service window).
+    pub window_open: bool,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The inbox, those needing attention first, then by latest activity.
+pub async fn list(
+    tx: &mut TenantTx,
+    needs_attention: Option<bool>,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<Summary>> {
+    let rows = sqlx::query_as!(
+        Summary,
+        r#"select cv.id, cv.customer_id as "customer_id: CustomerId", c.name as customer_name, cv.state,
+                  cv.needs_attention, cv.handoff_reason, cv.last_inbound_at,
+                  coalesce(cv.last_inbound_at > $2::timestamptz - interval '24 hours', false) as "window_open!",
+                  cv.updated_at
+           from conversations cv join customers c on c.id = cv.customer_id
+           where ($1::boolean is null or cv.needs_attention = $1)
+           order by cv.needs_attention desc, cv.updated_at desc limit $3"#,
+        needs_attention,
+        now,
+        limit
+    )
+    .fetch_all(tx.conn())
+    .await?;
+    Ok(rows)
+}
+
+pub async fn summary(tx: &mut TenantTx, id: uuid::Uuid, now: DateTime<Utc>) -> Result<Summary> {
+    sqlx::query_as!(
+        Summary,
+        r#"select cv.id, cv.customer_id as "customer_id: CustomerId", c.name as customer_name, cv.state,
+                  cv.needs_attention, cv.handoff_reason, cv.last_inbound_at,
+                  coalesce(cv.last_inbound_at > $2::timestamptz - interval '24 hours', false) as "window_open!",
+                  cv.updated_at
+           from conversations cv join customers c on c.id = cv.customer_id where cv.id = $1"#,
+        id,
+        now
+    )
+    .fetch_optional(tx.conn())
+    .await?
+    .ok_or(crate::Error::NotFound)
+}
+
+/// One message of a conversation, with what the bot decided about it.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct Message {
+    pub id: uuid::Uuid,
+    /// inbound or outbound.
+    pub direction: String,
+    pub kind: String,
+    pub body: Option<String>,
+    /// customer, bot, agent or flow.
+    pub sent_by: Option<String>,
+    pub status: Option<String>,
+    pub intent: Option<String>,
+    pub intent_confidence: Option<f32>,
+    /// The guardrail verdicts of a bot reply.
+    pub guardrail: Option<serde_json::Value>,
+    /// The knowledge chunks a bot reply was drawn from.
+    pub cited_chunk_ids: Vec<uuid::Uuid>,
+    pub created_at: DateTime<Utc>,
+}
+
+pub async fn messages(tx: &mut TenantTx, conversation: uuid::Uuid, limit: i64) -> Result<Vec<Message>> {
+    let rows = sqlx::query_as!(
+        Message,
+        r#"select id, direction, kind, body, sent_by, status, intent, intent_confidence, guardrail, cited_chunk_ids,
+                  created_at
+           from (select * from messages where conversation_id = $1 order by created_at desc, id desc limit $2) m
+           order by created_at, id"#,
+        conversation,
+        limit
+    )
+    .fetch_all(tx.conn())
+    .await?;
+    Ok(rows)
+}
+
+/// Sets who answers: `human` (an agent took over; the bot stays silent) or `bot` (released,
+/// and nothing needs attention any more).
+pub async fn set_state(tx: &mut TenantTx, id: uuid::Uuid, state: &str) -> Result<()> {
+    let done = sqlx::query!(
+        "update conversations set state = $2,
+                needs_attention = case when $2 = 'bot' then false else needs_attention end,
+                handoff_reason = case when $2 = 'bot' then null else coalesce(handoff_reason, 'taken over by an agent') end,
+                updated_at = now()
+         where id = $1",
+        id,
+        state
+    )
+    .execute(tx.conn())
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(crate::Error::NotFound);
+    }
+    Ok(())
+}
+
+/// An agent's reply, recorded before it is sent; answering clears "needs attention".
+pub async fn record_agent_reply(
+    tx: &mut TenantTx,
+    conversation: uuid::Uuid,
+    customer: CustomerId,
+    body: &str,
+) -> Result<uuid::Uuid> {
+    let merchant = tx.merchant();
+    let id = sqlx::query_scalar!(
+        "insert into messages (merchant_id, conversation_id, customer_id, direction, kind, body, status, sent_by)
+         values ($1, $2, $3, 'outbound', 'text', $4, 'pending', 'agent')
+         returning id",
+        merchant.0,
+        conversation,
+        customer.0,
+        body
+    )
+    .fetch_one(tx.conn())
+    .await?;
+    sqlx::query!(
+        "update conversations set needs_attention = false, updated_at = now() where id = $1",
+        conversation
+    )
+    .execute(tx.conn())
+    .await?;
+    Ok(id)
+}

@@ -232,6 +232,29 @@ pub enum Transport {
     Meta(Meta),
 }
 
+impl Transport {
+    /// The transport of a merchant's account (`whatsapp_accounts::current`). Callers that send
+    /// in bulk wait for the number's token bucket first.
+    pub fn for_account(
+        account: crate::db::whatsapp_accounts::Account,
+        http: &reqwest::Client,
+        settings: &crate::config::WhatsAppSettings,
+    ) -> Transport {
+        match account {
+            crate::db::whatsapp_accounts::Account::Sandbox => Transport::Sandbox(Sandbox),
+            crate::db::whatsapp_accounts::Account::Meta { phone_number_id, token, .. } => {
+                Transport::Meta(Meta {
+                    http: http.clone(),
+                    base_url: settings.graph_base_url.clone(),
+                    version: settings.graph_version.clone(),
+                    phone_number_id,
+                    token,
+                })
+            }
+        }
+    }
+}
+
 impl WhatsApp for Transport {
     async fn send_template(&self, msg: &TemplateMessage<'_>) -> Result<Sent, SendError> {
         match self {
