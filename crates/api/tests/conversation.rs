@@ -115,11 +115,16 @@ impl Chat {
         rows
     }
 
-    /// Waits until no inbound message is left unanswered.
+    /// Waits until no inbound message is left unanswered and no reply is still being sent (a
+    /// reply row is written with its turn, so nothing can be in flight after this).
     async fn settled(&self) {
-        eventually(20, "every inbound message handled", || async {
+        eventually(20, "every inbound message handled and every reply sent", || async {
             let open: Vec<(i64,)> = self
-                .query("select count(*) from messages where direction = 'inbound' and handled_at is null")
+                .query(
+                    "select count(*) from messages
+                     where (direction = 'inbound' and handled_at is null)
+                        or (direction = 'outbound' and status = 'pending')",
+                )
                 .await;
             (open[0].0 == 0).then_some(())
         })

@@ -33,9 +33,7 @@ async fn run(job: &Converse, deps: &Deps) -> revive_shared::Result<&'static str>
     };
     let waiting = conversations::unhandled(&mut tx, conversation.id).await?;
     let Some(newest) = waiting.last() else { return Ok("duplicate") };
-    // `received_at` is Postgres's time of arrival: compare with the wall clock, not the app's.
-    let quiet = chrono::Duration::from_std(QUIET_PERIOD).unwrap_or_default();
-    if chrono::Utc::now() - newest.received_at < quiet {
+    if newest.waited_secs < QUIET_PERIOD.as_secs_f64() {
         return Ok("waiting_for_more");
     }
     let ids: Vec<uuid::Uuid> = waiting.iter().map(|m| m.id).collect();
@@ -86,7 +84,10 @@ async fn run(job: &Converse, deps: &Deps) -> revive_shared::Result<&'static str>
             if reply.handoff.is_some() { "handed_off" } else { "replied" }
         }
         Err(e) => {
+            // Not retried here (the turn is over; sending it later could answer out of order):
+            // the reply is marked failed with WhatsApp's reason and a person is asked to look.
             conversations::reply_outcome(&mut tx, message, None, Some(&e.to_string()), false).await?;
+            conversations::needs_attention(&mut tx, conversation.id).await?;
             "reply_failed"
         }
     };

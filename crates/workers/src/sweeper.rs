@@ -35,6 +35,8 @@ pub async fn run(deps: Deps, shutdown: impl std::future::Future<Output = ()>) {
             last_vacuum = tokio::time::Instant::now();
             vacuum(deps.queues.events.clone(), crate::queue::PROCESS_EVENT).await;
             vacuum(deps.queues.messages.clone(), crate::queue::SEND_MESSAGE).await;
+            vacuum(deps.queues.knowledge.clone(), crate::queue::EMBED_SOURCE).await;
+            vacuum(deps.queues.turns.clone(), crate::queue::CONVERSE).await;
         }
         // Keeps apalis-redis's own promotion small enough to work (see `queue`).
         if let Err(e) = deps.queues.promote_due().await {

@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 use tokio::sync::Semaphore;
 
 mod retention;
+mod retrieval;
 
 const CONCURRENCY: usize = 16;
 const WEBHOOKS: usize = 4000;
@@ -69,7 +70,7 @@ async fn main() {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,sqlx=error")),
         )
         .init();
     let app_url = env_or("TEST_DATABASE_URL", "postgres://revive_app:revive_app@127.0.0.1:5432/revive_test");
@@ -246,6 +247,9 @@ async fn main() {
     tx.commit().await.unwrap();
 
     let retention = retention::run(&base, &vars_for_workers).await;
+    let bench_config = Config::from_vars(vars_for_workers.clone()).expect("bench config");
+    let bench_db = revive_shared::db::Db::connect(&bench_config.database_url, 4).await.unwrap();
+    let retrieval = retrieval::run(&bench_db).await;
     clear_queues(conn).await;
 
     let machine = machine();
@@ -277,7 +281,17 @@ jobs at a time per queue, in this process.\n\n\
 | order worker: placed + delivered order → customer, order, 2 schedules | {orders} | {:.0} orders/s | **{:.2}** | {:.4} |\n\
 | sender: due check-in → Meta (mock, {meta_ms} ms) → recorded sent | {orders} | {:.0} sends/s | **{:.2}** | {:.4} |\n\n\
 The sender's ceiling here is {workers} concurrent sends ÷ {meta_ms} ms = {:.0}/s; a merchant's own\n\
-number is further limited by its messages-per-second setting (Meta's default is 80/s).\n",
+number is further limited by its messages-per-second setting (Meta's default is 80/s).\n\n\
+## Retrieval and conversation turns\n\n\
+{chunks} knowledge chunks (built-in hashing embedder, 1536 dimensions) over {merchants} merchants,\n\
+loaded in {:.0} s through the HNSW index; {queries} questions, each searched as the conversation\n\
+does (HNSW, cosine, `iterative_scan`, under the merchant's row-level security) and exactly (the\n\
+same query with index scans off).\n\n\
+| what | p50 | p95 |\n|---|---:|---:|\n\
+| HNSW search, k = 10 | {:.2} ms | {:.2} ms |\n\
+| exact search of the merchant's chunks, k = 10 | {:.2} ms | |\n\
+| a whole turn's decision with the local providers (intent, embedding, search, reply, guardrails) | {:.2} ms | {:.2} ms |\n\n\
+Recall@10 of the HNSW search against the exact one: **{:.3}**.\n",
         raw.rate,
         raw.p50_ms,
         raw.p99_ms,
@@ -298,6 +312,16 @@ number is further limited by its messages-per-second setting (Meta's default is 
         retention.sends_per_sec / raw.rate,
         retention.sends_per_sec / redis_fig.rate,
         retention::WORKER_CONCURRENCY as f64 / retention::META_LATENCY.as_secs_f64(),
+        retrieval.load_secs,
+        retrieval.p50_ms,
+        retrieval.p95_ms,
+        retrieval.exact_p50_ms,
+        retrieval.turn_p50_ms,
+        retrieval.turn_p95_ms,
+        retrieval.recall_at_10,
+        chunks = retrieval::CHUNKS,
+        merchants = retrieval::MERCHANTS,
+        queries = retrieval::MERCHANTS * retrieval::QUERIES_PER_MERCHANT,
         orders = retention::ORDERS,
         workers = retention::WORKER_CONCURRENCY,
         meta_ms = retention::META_LATENCY.as_millis(),

@@ -38,8 +38,10 @@ pub async fn receive(
     .fetch_one(tx.conn())
     .await?;
     let message = sqlx::query_scalar!(
-        "insert into messages (merchant_id, conversation_id, customer_id, direction, wa_message_id, kind, body, sent_by)
-         values ($1, $2, $3, 'inbound', $4, $5, $6, 'customer')
+        // clock_timestamp(), not now(): the messages of one delivery keep their order.
+        "insert into messages (merchant_id, conversation_id, customer_id, direction, wa_message_id, kind, body, sent_by,
+                               created_at)
+         values ($1, $2, $3, 'inbound', $4, $5, $6, 'customer', clock_timestamp())
          on conflict (merchant_id, wa_message_id) where wa_message_id is not null do nothing
          returning id",
         merchant.0,
@@ -63,7 +65,16 @@ pub struct Conversation {
     pub state: String,
 }
 
+/// Locks the customer, then the conversation: the order the inbound webhook takes them in
+/// (customer upsert, then `receive`), so the two never deadlock.
 pub async fn lock(tx: &mut TenantTx, id: uuid::Uuid) -> Result<Option<Conversation>> {
+    sqlx::query!(
+        "select c.id from customers c join conversations cv on cv.customer_id = c.id where cv.id = $1
+         for no key update of c",
+        id
+    )
+    .fetch_optional(tx.conn())
+    .await?;
     let row = sqlx::query_as!(
         Conversation,
         r#"select id, customer_id as "customer_id: CustomerId", state from conversations where id = $1 for update"#,
@@ -80,14 +91,15 @@ pub struct Unhandled {
     pub id: uuid::Uuid,
     pub kind: String,
     pub body: Option<String>,
-    pub received_at: DateTime<Utc>,
+    /// Seconds since it arrived, by Postgres's clock (the one that stamped it).
+    pub waited_secs: f64,
 }
 
 /// The conversation's inbound messages no turn has taken yet, oldest first.
 pub async fn unhandled(tx: &mut TenantTx, conversation: uuid::Uuid) -> Result<Vec<Unhandled>> {
     let rows = sqlx::query_as!(
         Unhandled,
-        r#"select id, kind, body, created_at as received_at from messages
+        r#"select id, kind, body, extract(epoch from clock_timestamp() - created_at)::float8 as "waited_secs!" from messages
            where conversation_id = $1 and direction = 'inbound' and handled_at is null
            order by created_at, id"#,
         conversation

@@ -158,7 +158,9 @@ pub fn html_to_text(html: &str) -> String {
             }
             continue;
         }
-        let end = rest.get(1..).and_then(|r| r.find('<')).map_or(rest.len(), |i| i + 1);
+        // Text runs to the next tag; its first character may be multi-byte ("Über", "€").
+        let first = rest.chars().next().map_or(1, char::len_utf8);
+        let end = rest[first..].find('<').map_or(rest.len(), |i| i + first);
         let mut text = String::new();
         decode_entities(&rest[..end], &mut text);
         if in_pre > 0 {
@@ -225,6 +227,13 @@ pub fn markdown_to_text(md: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_starting_with_a_multibyte_character_still_ends_at_the_next_tag() {
+        let text = html_to_text("<p>Über uns</p><script>var secret = 1;</script><p>€5 Versand</p>");
+        assert!(text.contains("Über uns") && text.contains("€5 Versand"), "{text:?}");
+        assert!(!text.contains("secret") && !text.contains('<'), "{text:?}");
+    }
 
     #[test]
     fn html_keeps_visible_text_only() {
