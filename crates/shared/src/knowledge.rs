@@ -30,9 +30,14 @@ pub fn chunks(text: &str) -> Vec<String> {
     chunk::chunk(text, CHUNK_CHARS, OVERLAP_SENTENCES)
 }
 
-/// Embeds texts (chunks or a query) with [`model`].
+/// Embeds texts (chunks) with [`model`].
 pub fn embed(texts: &[String]) -> Vec<Vec<f32>> {
     texts.iter().map(|t| embed::hash_embed(t)).collect()
+}
+
+/// Embeds one text (a question) with [`model`].
+pub fn embed_one(text: &str) -> Vec<f32> {
+    embed::hash_embed(text)
 }
 
 #[cfg(test)]

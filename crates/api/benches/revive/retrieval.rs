@@ -116,7 +116,7 @@ pub async fn run(db: &Db) -> Retrieval {
                 PRODUCTS[(q * 3 + m) % PRODUCTS.len()],
                 FACTS[(q * 5 + m) % FACTS.len()].replacen("is ", "", 1)
             );
-            let query = revive_shared::knowledge::embed(std::slice::from_ref(&question)).remove(0);
+            let query = revive_shared::knowledge::embed_one(&question);
             let mut tx = db.begin(*merchant).await.unwrap();
             let t = Instant::now();
             let hits = knowledge::search(&mut tx, &query, model, 10).await.unwrap();

@@ -237,7 +237,7 @@ async fn search(
 ) -> ApiResult<Json<SearchOut>> {
     principal.require(Scope::KnowledgeRead, Role::Viewer)?;
     let model = revive_shared::knowledge::model();
-    let query = revive_shared::knowledge::embed(std::slice::from_ref(&req.query)).remove(0);
+    let query = revive_shared::knowledge::embed_one(&req.query);
     let mut tx = state.db.begin(principal.merchant()).await?;
     let results = knowledge::search(&mut tx, &query, model, req.k.unwrap_or(5)).await?;
     tx.commit().await?;

@@ -140,7 +140,7 @@ pub async fn plan(
 
     // 5. Retrieval and an extractive answer.
     let model = crate::knowledge::model();
-    let query = crate::knowledge::embed(std::slice::from_ref(&joined)).remove(0);
+    let query = crate::knowledge::embed_one(&joined);
     let hits = knowledge::search(tx, &query, model, TOP_K).await?;
     let best = hits.iter().find(|h| h.score >= MIN_SCORE);
     let Some(best) = best else {
