@@ -301,3 +301,24 @@ async fn every_inbound_type_is_handled_and_a_duplicate_delivery_answers_once() {
     c.settled().await;
     assert_eq!(c.replies_to("4915112345620").await.len(), 1);
 }
+
+#[tokio::test]
+async fn a_turn_that_keeps_failing_goes_to_a_person_with_the_reason() {
+    let c = Chat::new().await;
+    c.say("4915112345630", "Does the lavender soap contain parabens?").await;
+    // Before its turn runs (a few seconds later): a phone that no longer decrypts, so every run
+    // of the turn fails.
+    let broken: Vec<(uuid::Uuid,)> =
+        c.query("update customers set phone_enc = decode('00', 'hex') returning id").await;
+    assert_eq!(broken.len(), 1);
+    let state = eventually(60, "the turn to be given up", || async {
+        let rows: Vec<(String, bool, Option<String>)> =
+            c.query("select state, needs_attention, handoff_reason from conversations").await;
+        (rows[0].0 == "human").then(|| rows[0].clone())
+    })
+    .await;
+    assert!(state.1);
+    assert!(state.2.as_deref().unwrap_or_default().contains("could not answer after 5 tries"), "{state:?}");
+    c.settled().await;
+    assert!(c.replies_to("4915112345630").await.is_empty());
+}

@@ -6,7 +6,7 @@
 //! A duplicate job finds nothing unanswered; a job that runs while messages are still arriving
 //! leaves them to the job of the newest one.
 
-use apalis::prelude::{BoxDynError, Data};
+use apalis::prelude::{AbortError, Attempt, BoxDynError, Data};
 use revive_shared::conversation::{self, Plan};
 use revive_shared::db::conversations::{self, BotReply};
 use revive_shared::db::{customers, whatsapp_accounts};
@@ -18,11 +18,37 @@ use crate::Deps;
 /// Messages from one customer this close together are answered as one turn.
 pub const QUIET_PERIOD: std::time::Duration = std::time::Duration::from_secs(2);
 
+/// Runs of one turn job before its messages go to a person with the error as the reason
+/// (apalis itself would retry 25 times, STACK.md pitfall 3).
+pub const MAX_ATTEMPTS: usize = 5;
+
 #[tracing::instrument(skip_all, fields(merchant_id = %job.merchant_id, conversation_id = %job.conversation_id), err)]
-pub async fn handle(job: Converse, deps: Data<Deps>) -> Result<(), BoxDynError> {
-    let outcome = run(&job, &deps).await?;
-    metrics::counter!("revive_turns_total", "outcome" => outcome).increment(1);
-    Ok(())
+pub async fn handle(job: Converse, attempt: Attempt, deps: Data<Deps>) -> Result<(), BoxDynError> {
+    match run(&job, &deps).await {
+        Ok(outcome) => {
+            metrics::counter!("revive_turns_total", "outcome" => outcome).increment(1);
+            Ok(())
+        }
+        Err(e) if attempt.current() >= MAX_ATTEMPTS => {
+            tracing::error!(error = %e, "conversation turn failed for good; handed to a person");
+            give_up(&job, &deps, &e.to_string()).await?;
+            metrics::counter!("revive_turns_total", "outcome" => "gave_up").increment(1);
+            Err(AbortError::new(e).into())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The turn cannot be made: its messages are marked answered (so the sweeper stops re-queueing
+/// them) and the conversation goes to a person, with the reason.
+async fn give_up(job: &Converse, deps: &Deps, why: &str) -> revive_shared::Result<()> {
+    let mut tx = deps.db.begin(job.merchant_id).await?;
+    let waiting = conversations::unhandled(&mut tx, job.conversation_id).await?;
+    let ids: Vec<uuid::Uuid> = waiting.iter().map(|m| m.id).collect();
+    conversations::mark_handled(&mut tx, &ids, None).await?;
+    let reason = format!("the bot could not answer after {MAX_ATTEMPTS} tries: {why}");
+    conversations::hand_off(&mut tx, job.conversation_id, &reason).await?;
+    tx.commit().await
 }
 
 async fn run(job: &Converse, deps: &Deps) -> revive_shared::Result<&'static str> {
