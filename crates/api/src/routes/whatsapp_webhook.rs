@@ -260,7 +260,9 @@ async fn apply(
         tx.commit().await?;
         // After the commit, so a turn always finds its messages. A push Redis does not take is
         // made up by the sweeper (conversations with unanswered messages).
-        let after = revive_workers::converse::QUIET_PERIOD + std::time::Duration::from_secs(1);
+        // Two seconds beyond the quiet period: apalis runs delayed jobs by the whole second, up
+        // to one early, and a turn run inside the quiet period leaves its message to a later job.
+        let after = revive_workers::converse::QUIET_PERIOD + std::time::Duration::from_secs(2);
         if let Err(e) = state.queues.push_turns(&turns, after, std::time::Duration::from_millis(1500)).await {
             tracing::warn!(error = %e, "could not queue conversation turns; the sweeper will");
         }
