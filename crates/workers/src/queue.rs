@@ -96,36 +96,10 @@ impl Queues {
     /// seconds cannot wait on a Redis that is down. The events stay `pending` then, and the
     /// sweeper pushes them later.
     pub async fn push_events(&self, jobs: &[ProcessEvent], within: Duration) -> Result<(), QueueError> {
-        if jobs.is_empty() {
-            return Ok(());
-        }
-        // In chunks, each promoted at once (see the module comment).
-        let push = async {
-            let mut storage = self.events.clone();
-            for chunk in jobs.chunks(CHUNK) {
-                let tasks: Vec<_> = chunk
-                    .iter()
-                    .map(|job| {
-                        TaskBuilder::new(*job)
-                            .task_id(TaskId::from_string(job.task_id()))
-                            .run_at_time(SystemTime::now())
-                            .build()
-                    })
-                    .collect();
-                storage.push_all(stream::iter(tasks)).await.map_err(|e| QueueError::Push(e.to_string()))?;
-                promote_due(&mut storage).await?;
-            }
-            Ok(())
-        };
-        match tokio::time::timeout(within, push).await {
-            Ok(Ok(())) => {
-                metrics::counter!("revive_jobs_pushed_total", "queue" => PROCESS_EVENT)
-                    .increment(jobs.len() as u64);
-                Ok(())
-            }
-            Ok(Err(e)) => Err(e),
-            Err(_) => Err(QueueError::Timeout),
-        }
+        let tasks = jobs.iter().map(|job| (job.task_id(), *job)).collect();
+        push(self.events.clone(), tasks, Duration::ZERO, within).await?;
+        metrics::counter!("revive_jobs_pushed_total", "queue" => PROCESS_EVENT).increment(jobs.len() as u64);
+        Ok(())
     }
 
     /// Promotes every due task of every queue (the sweeper calls this every round).
@@ -144,80 +118,65 @@ impl Queues {
         after: Duration,
         within: Duration,
     ) -> Result<(), QueueError> {
-        if jobs.is_empty() {
-            return Ok(());
-        }
-        let tasks: Vec<_> = jobs
-            .iter()
-            .map(|job| {
-                TaskBuilder::new(*job)
-                    .task_id(TaskId::from_string(job.task_id()))
-                    .run_at_time(SystemTime::now() + after)
-                    .build()
-            })
-            .collect();
-        let mut storage = self.turns.clone();
-        match tokio::time::timeout(within, storage.push_all(stream::iter(tasks))).await {
-            Ok(result) => result.map_err(|e| QueueError::Push(e.to_string())),
-            Err(_) => Err(QueueError::Timeout),
-        }
+        let tasks = jobs.iter().map(|job| (job.task_id(), *job)).collect();
+        push(self.turns.clone(), tasks, after, within).await
     }
 
-    /// Pushes one embedding job (few and small: no chunking needed).
+    /// Pushes one embedding job.
     pub async fn push_embed(
         &self,
         job: EmbedSource,
         content_hash: &[u8],
         within: Duration,
     ) -> Result<(), QueueError> {
-        let task = TaskBuilder::new(job)
-            .task_id(TaskId::from_string(job.task_id(content_hash)))
-            .run_at_time(SystemTime::now())
-            .build();
-        let push = async {
-            let mut storage = self.knowledge.clone();
-            storage.push_all(stream::iter(vec![task])).await.map_err(|e| QueueError::Push(e.to_string()))?;
-            promote_due(&mut storage).await?;
-            Ok(())
-        };
-        match tokio::time::timeout(within, push).await {
-            Ok(result) => result,
-            Err(_) => Err(QueueError::Timeout),
-        }
+        push(self.knowledge.clone(), vec![(job.task_id(content_hash), job)], Duration::ZERO, within).await
     }
-}
 
-impl Queues {
     /// Pushes send jobs for messages that are due, each with its due time in its task id.
     pub async fn push_sends(
         &self,
         jobs: &[(SendMessage, chrono::DateTime<chrono::Utc>)],
         within: Duration,
     ) -> Result<(), QueueError> {
-        if jobs.is_empty() {
-            return Ok(());
+        let tasks = jobs.iter().map(|(job, due)| (job.task_id(*due), *job)).collect();
+        push(self.messages.clone(), tasks, Duration::ZERO, within).await
+    }
+}
+
+/// Pushes `(task id, job)` pairs to run `after` from now, giving up after `within`. In chunks,
+/// each promoted at once when due (see the module comment).
+async fn push<Args, Kind>(
+    mut storage: RedisStorage<Args>,
+    jobs: Vec<(String, Args)>,
+    after: Duration,
+    within: Duration,
+) -> Result<(), QueueError>
+where
+    RedisStorage<Args>: TaskSink<Args, Kind>,
+    <RedisStorage<Args> as apalis_core::backend::Backend>::Error: std::fmt::Display,
+    Args: Send,
+{
+    let push = async {
+        let mut jobs = jobs.into_iter().peekable();
+        while jobs.peek().is_some() {
+            let tasks: Vec<_> = jobs
+                .by_ref()
+                .take(CHUNK)
+                .map(|(id, job)| {
+                    TaskBuilder::new(job)
+                        .task_id(TaskId::from_string(id))
+                        .run_at_time(SystemTime::now() + after)
+                        .build()
+                })
+                .collect();
+            storage.push_all(stream::iter(tasks)).await.map_err(|e| QueueError::Push(e.to_string()))?;
+            promote_due(&mut storage).await?;
         }
-        let push = async {
-            let mut storage = self.messages.clone();
-            for chunk in jobs.chunks(CHUNK) {
-                let tasks: Vec<_> = chunk
-                    .iter()
-                    .map(|(job, due)| {
-                        TaskBuilder::new(*job)
-                            .task_id(TaskId::from_string(job.task_id(*due)))
-                            .run_at_time(SystemTime::now())
-                            .build()
-                    })
-                    .collect();
-                storage.push_all(stream::iter(tasks)).await.map_err(|e| QueueError::Push(e.to_string()))?;
-                promote_due(&mut storage).await?;
-            }
-            Ok(())
-        };
-        match tokio::time::timeout(within, push).await {
-            Ok(result) => result,
-            Err(_) => Err(QueueError::Timeout),
-        }
+        Ok(())
+    };
+    match tokio::time::timeout(within, push).await {
+        Ok(result) => result,
+        Err(_) => Err(QueueError::Timeout),
     }
 }
 
@@ -265,13 +224,7 @@ impl Queues {
 
 async fn stats_for<Args>(mut storage: RedisStorage<Args>) -> Result<QueueStats, QueueError> {
     let cfg = storage.get_config().clone();
-    stats_of(&cfg, storage.get_connection()).await
-}
-
-async fn stats_of(
-    cfg: &apalis_redis::Config,
-    conn: &mut ConnectionManager,
-) -> Result<QueueStats, QueueError> {
+    let conn = storage.get_connection();
     let now =
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
     let err = |e: redis::RedisError| QueueError::Push(e.to_string());

@@ -106,19 +106,16 @@ async fn main() {
     let base = format!("http://{}", app.local_addr().unwrap());
     tokio::spawn(app.serve(std::future::pending()));
 
-    let (http, csrf, ingest_merchant) = signup(&base, "Bench Store").await;
+    let session = signup(&base, "Bench Store").await;
+    let (http, csrf, ingest_merchant) = (session.http.clone(), session.csrf.clone(), session.merchant);
     let secret = "shpss_bench_secret_value";
     let shop = format!("b{}.myshopify.com", &uuid::Uuid::new_v4().simple().to_string()[..10]);
-    let integration: Value = http
-        .post(format!("{base}/api/v1/integrations"))
-        .header("x-csrf-token", &csrf)
-        .json(&json!({"kind": "shopify", "name": "bench", "shop_domain": shop, "webhook_secret": secret}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let integration = session
+        .post(
+            &format!("{base}/api/v1/integrations"),
+            json!({"kind": "shopify", "name": "bench", "shop_domain": shop, "webhook_secret": secret}),
+        )
+        .await;
     let url = format!("{base}/webhooks/shopify/{}", integration["id"].as_str().unwrap());
     let body = std::fs::read(concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -334,9 +331,23 @@ Recall@10 of the HNSW search against the exact one: **{:.3}**.\n",
     println!("sender / raw INSERT = {:.2}", retention.sends_per_sec / raw.rate);
 }
 
-/// A new merchant signed up through the API: a client holding its session, its CSRF token and
+/// A merchant signed up through the API: a client holding its session, its CSRF token and
 /// its id.
-pub async fn signup(base: &str, name: &str) -> (reqwest::Client, String, revive_shared::ids::MerchantId) {
+pub struct Session {
+    pub http: reqwest::Client,
+    pub csrf: String,
+    pub merchant: revive_shared::ids::MerchantId,
+}
+
+impl Session {
+    /// A cookie-authenticated JSON write; the answer's body.
+    pub async fn post(&self, url: &str, body: Value) -> Value {
+        let res = self.http.post(url).header("x-csrf-token", &self.csrf).json(&body).send().await.unwrap();
+        res.json().await.unwrap()
+    }
+}
+
+pub async fn signup(base: &str, name: &str) -> Session {
     let http =
         reqwest::Client::builder().cookie_store(true).pool_max_idle_per_host(CONCURRENCY).build().unwrap();
     let email = format!("bench-{}@example.test", uuid::Uuid::new_v4().simple());
@@ -351,7 +362,7 @@ pub async fn signup(base: &str, name: &str) -> (reqwest::Client, String, revive_
         .unwrap();
     let csrf = signup["csrf_token"].as_str().unwrap().to_owned();
     let id: uuid::Uuid = signup["merchant"]["id"].as_str().unwrap().parse().unwrap();
-    (http, csrf, id.into())
+    Session { http, csrf, merchant: id.into() }
 }
 
 fn machine() -> String {

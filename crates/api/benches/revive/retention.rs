@@ -85,17 +85,11 @@ pub async fn run(base: &str, vars: &[(String, String)]) -> Retention {
     let config = Config::from_vars(vars).expect("retention bench config");
     let db = Db::connect(&config.database_url, config.database_max_connections).await.unwrap();
 
-    let (http, csrf, merchant) = crate::signup(base, "Retention Bench").await;
-    let key: Value = http
-        .post(format!("{base}/api/v1/api-keys"))
-        .header("x-csrf-token", &csrf)
-        .json(&json!({"name": "bench", "scopes": ["events:write"]}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let session = crate::signup(base, "Retention Bench").await;
+    let (http, merchant) = (&session.http, session.merchant);
+    let key = session
+        .post(&format!("{base}/api/v1/api-keys"), json!({"name": "bench", "scopes": ["events:write"]}))
+        .await;
     let key = key["key"].as_str().unwrap().to_owned();
     prepare_sender(&db, &config, merchant).await;
 

@@ -224,7 +224,7 @@ pub async fn waiting(
     Ok(rows.into_iter().map(|r| (r.merchant_id, r.conversation_id)).collect())
 }
 
-/// A conversation in the agents' inbox. The phone is masked (`+49 *** *** 67 89`).
+/// A conversation in the agents' inbox (no phone number: the customer is shown by name).
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct Summary {
     pub id: uuid::Uuid,
@@ -247,15 +247,30 @@ pub async fn list(
     now: DateTime<Utc>,
     limit: i64,
 ) -> Result<Vec<Summary>> {
+    summaries(tx, None, needs_attention, now, limit).await
+}
+
+pub async fn summary(tx: &mut TenantTx, id: uuid::Uuid, now: DateTime<Utc>) -> Result<Summary> {
+    summaries(tx, Some(id), None, now, 1).await?.pop().ok_or(crate::Error::NotFound)
+}
+
+async fn summaries(
+    tx: &mut TenantTx,
+    id: Option<uuid::Uuid>,
+    needs_attention: Option<bool>,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<Summary>> {
     let rows = sqlx::query_as!(
         Summary,
         r#"select cv.id, cv.customer_id as "customer_id: CustomerId", c.name as customer_name, cv.state,
                   cv.needs_attention, cv.handoff_reason, cv.last_inbound_at,
-                  coalesce(cv.last_inbound_at > $2::timestamptz - interval '24 hours', false) as "window_open!",
+                  coalesce(cv.last_inbound_at > $3::timestamptz - interval '24 hours', false) as "window_open!",
                   cv.updated_at
            from conversations cv join customers c on c.id = cv.customer_id
-           where ($1::boolean is null or cv.needs_attention = $1)
-           order by cv.needs_attention desc, cv.updated_at desc limit $3"#,
+           where ($1::uuid is null or cv.id = $1) and ($2::boolean is null or cv.needs_attention = $2)
+           order by cv.needs_attention desc, cv.updated_at desc limit $4"#,
+        id,
         needs_attention,
         now,
         limit
@@ -263,22 +278,6 @@ pub async fn list(
     .fetch_all(tx.conn())
     .await?;
     Ok(rows)
-}
-
-pub async fn summary(tx: &mut TenantTx, id: uuid::Uuid, now: DateTime<Utc>) -> Result<Summary> {
-    sqlx::query_as!(
-        Summary,
-        r#"select cv.id, cv.customer_id as "customer_id: CustomerId", c.name as customer_name, cv.state,
-                  cv.needs_attention, cv.handoff_reason, cv.last_inbound_at,
-                  coalesce(cv.last_inbound_at > $2::timestamptz - interval '24 hours', false) as "window_open!",
-                  cv.updated_at
-           from conversations cv join customers c on c.id = cv.customer_id where cv.id = $1"#,
-        id,
-        now
-    )
-    .fetch_optional(tx.conn())
-    .await?
-    .ok_or(crate::Error::NotFound)
 }
 
 /// One message of a conversation, with what the bot decided about it.
