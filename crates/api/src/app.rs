@@ -50,6 +50,7 @@ impl Workers {
             state.db.clone(),
             state.queues.clone(),
             state.clock.clone(),
+            state.ai.clone(),
         );
         let grace = Duration::from_secs(state.config.shutdown_grace_secs);
         let (stop, mut stopped) = tokio::sync::watch::channel(false);
@@ -87,6 +88,8 @@ impl Application {
         let queues = Queues::new(redis.clone(), &config.jobs.queue_prefix);
         tokio::task::spawn_blocking(password::warm_up).await?;
 
+        let ai = revive_shared::providers::Ai::from_settings(&config.ai)
+            .context("setting up the model provider")?;
         let limiters = Arc::new(Limiters::new(&config.rate_limits));
         rate_limit::spawn_janitor(limiters.clone());
         let state = AppState {
@@ -98,6 +101,7 @@ impl Application {
             queues,
             clock,
             http: revive_shared::whatsapp::Meta::http_client(),
+            ai,
         };
         if let Some(demo) = &state.config.demo_seed {
             seed::demo_merchant(&state.db, demo).await.context("seeding the demo merchant")?;

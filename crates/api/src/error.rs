@@ -154,6 +154,11 @@ impl From<revive_shared::Error> for ApiError {
             E::Conflict(what) => ApiError::Conflict(what),
             E::Invalid(msg) => ApiError::BadRequest(msg),
             E::Database(sqlx::Error::PoolTimedOut) => ApiError::Unavailable,
+            // The model endpoint is down or answering nonsense: the caller may try again later.
+            E::Provider(why) => {
+                tracing::warn!(error = %why, "model provider failed");
+                ApiError::Unavailable
+            }
             other => ApiError::Internal(other.into()),
         }
     }

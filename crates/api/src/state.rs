@@ -21,4 +21,6 @@ pub struct AppState {
     pub clock: revive_shared::clock::Clock,
     /// For the Meta Graph API (agents' replies), with time-outs.
     pub http: reqwest::Client,
+    /// The model providers (knowledge search embeds the question with the same model).
+    pub ai: revive_shared::providers::Ai,
 }

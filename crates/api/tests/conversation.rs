@@ -1,6 +1,7 @@
 //! Customers reply on WhatsApp: the signed webhook stores each message once, a conversation turn
 //! answers (from the merchant's knowledge, or not at all), STOP works in every listed language,
-//! and a complaint goes to a person. Replies go to a Meta Graph API mock.
+//! and a complaint goes to a person. Replies go to a Meta Graph API mock. The first tests use the
+//! built-in providers; the `hosted_` ones an OpenAI-compatible mock server.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -36,10 +37,16 @@ struct Chat {
 impl Chat {
     /// A merchant with a Meta number (replies go to the mock) and a lavender soap FAQ.
     async fn new() -> Self {
+        Self::with_env(&[]).await
+    }
+
+    async fn with_env(env: &[(&str, &str)]) -> Self {
         let meta = MockServer::start().await;
         Mock::given(method("POST")).respond_with(Accept).mount(&meta).await;
-        let app =
-            spawn_app_with(&[("META_GRAPH_BASE_URL", &meta.uri()), ("WHATSAPP_APP_SECRET", SECRET)]).await;
+        let mut vars = vec![("META_GRAPH_BASE_URL", meta.uri()), ("WHATSAPP_APP_SECRET", SECRET.to_owned())];
+        vars.extend(env.iter().map(|(k, v)| (*k, (*v).to_owned())));
+        let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let app = spawn_app_with(&vars).await;
         let owner = app.signup().await;
         let pnid = format!("20{}", uuid::Uuid::new_v4().as_u128() % 10_000_000_000_000);
         let mut tx = app.db.begin(owner.merchant_id.into()).await.unwrap();
@@ -149,7 +156,7 @@ async fn a_product_question_is_answered_from_the_right_chunk_and_cites_it() {
     assert_eq!(rows[0].0.as_deref(), Some("product_question"));
     let chunk: Vec<(uuid::Uuid,)> = c.query("select id from knowledge_chunks").await;
     assert_eq!(rows[0].1, vec![chunk[0].0], "the reply cites the FAQ's chunk");
-    assert_eq!(rows[0].2["output"]["passed"], true, "{}", rows[0].2);
+    assert_eq!(rows[0].2["output"][0]["passed"], true, "{}", rows[0].2);
 }
 
 #[tokio::test]
@@ -321,4 +328,226 @@ async fn a_turn_that_keeps_failing_goes_to_a_person_with_the_reason() {
     assert!(state.2.as_deref().unwrap_or_default().contains("could not answer after 5 tries"), "{state:?}");
     c.settled().await;
     assert!(c.replies_to("4915112345630").await.is_empty());
+}
+
+// --- With a hosted model: an OpenAI-compatible mock server ---------------------------------------
+
+/// What the mock's "model" writes for a reply, given the chat request and how many replies it
+/// wrote before.
+type Writer = dyn Fn(&Value, usize) -> Value + Send + Sync;
+
+/// An OpenAI-compatible endpoint: embeddings by the built-in hashing embedder (so the test knows
+/// which chunk is nearest), intents by the lexical classifier, replies by `write`.
+struct OpenAiMock {
+    write: Box<Writer>,
+    replies: std::sync::atomic::AtomicUsize,
+}
+
+impl wiremock::Respond for OpenAiMock {
+    fn respond(&self, req: &wiremock::Request) -> ResponseTemplate {
+        let body: Value = serde_json::from_slice(&req.body).unwrap();
+        if req.url.path().ends_with("/embeddings") {
+            let data: Vec<Value> = body["input"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .enumerate()
+                .map(|(i, text)| {
+                    json!({"object": "embedding", "index": i,
+                           "embedding": revive_shared::ai::embed::hash_embed(text.as_str().unwrap())})
+                })
+                .collect();
+            return ResponseTemplate::new(200).set_body_json(json!({"object": "list", "data": data,
+                "model": body["model"], "usage": {"prompt_tokens": 7, "total_tokens": 7}}));
+        }
+        let content = match body["response_format"]["json_schema"]["name"].as_str() {
+            Some("classify") => {
+                let text = body["messages"][1]["content"].as_str().unwrap();
+                let (intent, confidence) = revive_shared::ai::intent::classify_local(text);
+                json!({"intent": intent, "confidence": confidence})
+            }
+            _ => {
+                let n = self.replies.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                (self.write)(&body, n)
+            }
+        };
+        ResponseTemplate::new(200).set_body_json(json!({"id": "chatcmpl-mock", "object": "chat.completion",
+            "created": 1_764_000_000, "model": body["model"],
+            "choices": [{"index": 0, "finish_reason": "stop",
+                         "message": {"role": "assistant", "content": content.to_string()}}],
+            "usage": {"prompt_tokens": 120, "completion_tokens": 30, "total_tokens": 150}}))
+    }
+}
+
+/// A merchant whose replies are written by `write` at an OpenAI-compatible mock.
+async fn hosted(write: impl Fn(&Value, usize) -> Value + Send + Sync + 'static) -> (Chat, MockServer) {
+    let llm = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(OpenAiMock { write: Box::new(write), replies: Default::default() })
+        .mount(&llm)
+        .await;
+    let base = format!("{}/v1", llm.uri());
+    let c = Chat::with_env(&[
+        ("OPENAI_API_KEY", "sk-test-hosted"),
+        ("OPENAI_BASE_URL", &base),
+        ("AI_CHAT_MODEL", "mock-chat"),
+        ("AI_EMBEDDING_MODEL", "mock-embed"),
+    ])
+    .await;
+    (c, llm)
+}
+
+/// The reply requests the mock received, in order.
+async fn reply_requests(llm: &MockServer) -> Vec<Value> {
+    llm.received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| serde_json::from_slice::<Value>(&r.body).unwrap())
+        .filter(|b| b["response_format"]["json_schema"]["name"] == "reply")
+        .collect()
+}
+
+/// The ids of the passages a reply request showed the model.
+fn passage_ids(request: &Value) -> Vec<String> {
+    let context = request["messages"][1]["content"].as_str().unwrap();
+    context
+        .lines()
+        .filter_map(|l| l.strip_prefix('[').and_then(|l| l.split_once(']')).map(|(id, _)| id.to_owned()))
+        .collect()
+}
+
+#[tokio::test]
+async fn hosted_a_product_question_is_answered_from_the_right_chunk_and_cites_it() {
+    let (c, llm) = hosted(|request, _| {
+        let ids = passage_ids(request);
+        json!({"reply": "No, our lavender soap has no parabens.", "action": "continue",
+               "cited_chunk_ids": [ids[0], "not-a-uuid", uuid::Uuid::new_v4().to_string()],
+               "summary": "The customer asked whether the lavender soap has parabens."})
+    })
+    .await;
+    let chunk: Vec<(uuid::Uuid, String)> = c.query("select id, embedding_model from knowledge_chunks").await;
+    assert_eq!(chunk[0].1, "mock-embed", "chunks record the hosted embedding model");
+
+    c.say("4915112345640", "Does the lavender soap contain parabens?").await;
+    assert_eq!(c.reply("4915112345640", 1).await, "No, our lavender soap has no parabens.");
+    let rows: Vec<(Option<String>, Vec<uuid::Uuid>, Value)> =
+        c.query("select intent, cited_chunk_ids, guardrail from messages where sent_by = 'bot'").await;
+    assert_eq!(rows[0].0.as_deref(), Some("product_question"));
+    assert_eq!(rows[0].1, vec![chunk[0].0], "only the chunk the model was shown is kept as cited");
+    assert_eq!(rows[0].2["output"][0]["passed"], true, "{}", rows[0].2);
+
+    let requests = reply_requests(&llm).await;
+    assert_eq!(requests.len(), 1);
+    let request = &requests[0];
+    assert_eq!(request["model"], "mock-chat");
+    assert_eq!(request["response_format"]["json_schema"]["strict"], true);
+    assert!(request["messages"][1]["content"].as_str().unwrap().contains("no parabens"), "{request}");
+    let last = request["messages"].as_array().unwrap().last().unwrap();
+    assert_eq!(last["content"], "Does the lavender soap contain parabens?");
+    let auth = llm.received_requests().await.unwrap()[0].headers.get("authorization").cloned();
+    assert_eq!(auth.unwrap().to_str().unwrap(), "Bearer sk-test-hosted");
+
+    // The next turn carries the history and the rolling summary the model wrote.
+    let summary: Vec<(Option<String>,)> = c.query("select summary from conversations").await;
+    assert_eq!(summary[0].0.as_deref(), Some("The customer asked whether the lavender soap has parabens."));
+    c.say("4915112345640", "And how long does one bar of the lavender soap last?").await;
+    c.reply("4915112345640", 2).await;
+    let second = &reply_requests(&llm).await[1];
+    let text = second.to_string();
+    assert!(text.contains("Conversation so far: The customer asked whether"), "{second}");
+    let roles: Vec<&str> =
+        second["messages"].as_array().unwrap().iter().map(|m| m["role"].as_str().unwrap()).collect();
+    assert_eq!(roles, ["system", "system", "user", "assistant", "user"], "{second}");
+}
+
+#[tokio::test]
+async fn hosted_a_question_the_knowledge_cannot_answer_is_not_sent_to_the_model() {
+    let (c, llm) = hosted(|_, _| {
+        json!({"reply": "Yes, drones every Sunday!", "action": "continue",
+                                        "cited_chunk_ids": [], "summary": ""})
+    })
+    .await;
+    c.say("4915112345641", "Do you deliver to Antarctica by drone on Sundays?").await;
+    let reply = c.reply("4915112345641", 1).await;
+    assert!(reply.contains("not sure") && reply.contains("team"), "{reply}");
+    assert!(reply_requests(&llm).await.is_empty(), "nothing to answer from: no reply is written");
+    // STOP never reaches the model either.
+    let before = llm.received_requests().await.unwrap().len();
+    c.say("4915112345641", "STOP").await;
+    assert!(c.reply("4915112345641", 2).await.contains("START"));
+    assert_eq!(llm.received_requests().await.unwrap().len(), before);
+}
+
+#[tokio::test]
+async fn hosted_a_reply_naming_a_price_not_in_the_catalog_is_blocked() {
+    // Every draft names a price the merchant never set.
+    let (c, llm) = hosted(|request, _| {
+        json!({"reply": "Yes! It is only $99.00 and it has no parabens.", "action": "continue",
+               "cited_chunk_ids": passage_ids(request), "summary": "Parabens and price."})
+    })
+    .await;
+    c.say("4915112345642", "Does the lavender soap contain parabens?").await;
+    let reply = c.reply("4915112345642", 1).await;
+    assert!(!reply.contains("99"), "{reply}");
+    assert!(reply.contains("team"), "a person takes over: {reply}");
+    let requests = reply_requests(&llm).await;
+    assert_eq!(requests.len(), 2, "one regeneration, then a person");
+    assert!(requests[1].to_string().contains("price $99.00 is not in the catalog"), "{}", requests[1]);
+    let verdict: Vec<(Value,)> = c.query("select guardrail from messages where sent_by = 'bot'").await;
+    let drafts = verdict[0].0["output"].as_array().unwrap().clone();
+    assert_eq!(drafts.len(), 2);
+    assert!(drafts.iter().all(|d| d["passed"] == false), "{drafts:?}");
+    let state: Vec<(String, Option<String>)> =
+        c.query("select state, handoff_reason from conversations").await;
+    assert_eq!(state[0].0, "human");
+    assert!(state[0].1.as_deref().unwrap().contains("price $99.00"), "{state:?}");
+}
+
+#[tokio::test]
+async fn hosted_a_rejected_draft_is_written_again_once_and_the_second_is_sent() {
+    let (c, llm) = hosted(|request, n| {
+        let reply = if n == 0 {
+            "No parabens! Take 30% off with code SOAP30."
+        } else {
+            "No, our lavender soap contains no parabens."
+        };
+        json!({"reply": reply, "action": "resolve", "cited_chunk_ids": passage_ids(request), "summary": "Parabens."})
+    })
+    .await;
+    c.say("4915112345643", "Does the lavender soap contain parabens?").await;
+    assert_eq!(c.reply("4915112345643", 1).await, "No, our lavender soap contains no parabens.");
+    assert_eq!(reply_requests(&llm).await.len(), 2);
+    let verdict: Vec<(Value,)> = c.query("select guardrail from messages where sent_by = 'bot'").await;
+    assert_eq!(verdict[0].0["output"][0]["passed"], false);
+    assert_eq!(verdict[0].0["output"][1]["passed"], true);
+    // "resolve" closes the conversation (and never shows in the text); a new message reopens it.
+    let state: Vec<(String,)> = c.query("select state from conversations").await;
+    assert_eq!(state[0].0, "closed");
+    c.say("4915112345643", "How long does one bar of lavender soap last?").await;
+    c.reply("4915112345643", 2).await;
+    let state: Vec<(String,)> = c.query("select state from conversations").await;
+    assert_eq!(state[0].0, "closed", "answered and resolved again");
+    assert_eq!(reply_requests(&llm).await.len(), 3);
+}
+
+#[tokio::test]
+async fn hosted_a_complaint_hands_off_and_a_model_outage_is_a_clear_503() {
+    let (c, llm) = hosted(|_, _| json!({})).await;
+    c.say("4915112345644", "The soap arrived broken, this is terrible").await;
+    assert!(c.reply("4915112345644", 1).await.contains("team"));
+    let state: Vec<(String, Option<String>)> =
+        c.query("select state, handoff_reason from conversations").await;
+    assert_eq!((state[0].0.as_str(), state[0].1.as_deref()), ("human", Some("complaint")));
+    assert!(reply_requests(&llm).await.is_empty());
+
+    let res = c.owner.post("/api/v1/conversation/classify", json!({"text": "where is my order?"})).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.json::<Value>().await.unwrap()["intent"], "order_status");
+    // The endpoint goes down: the API says so, in the documented shape.
+    llm.reset().await;
+    Mock::given(method("POST")).respond_with(ResponseTemplate::new(500)).mount(&llm).await;
+    let res = c.owner.post("/api/v1/conversation/classify", json!({"text": "where is my order?"})).await;
+    assert_eq!(res.status(), 503);
+    assert_eq!(res.json::<Value>().await.unwrap()["error"]["code"], "unavailable");
 }

@@ -89,6 +89,15 @@ struct Raw {
     #[serde(default = "defaults::demo_email")]
     demo_email: String,
     demo_password: Option<SecretString>,
+    openai_api_key: Option<SecretString>,
+    #[serde(default = "defaults::openai_base_url")]
+    openai_base_url: String,
+    #[serde(default = "defaults::ai_chat_model")]
+    ai_chat_model: String,
+    #[serde(default = "defaults::ai_embedding_model")]
+    ai_embedding_model: String,
+    #[serde(default = "defaults::ai_timeout_secs")]
+    ai_timeout_secs: String,
 }
 
 mod defaults {
@@ -173,6 +182,18 @@ mod defaults {
     pub fn demo_email() -> String {
         "demo@revive.local".into()
     }
+    pub fn openai_base_url() -> String {
+        "https://api.openai.com/v1".into()
+    }
+    pub fn ai_chat_model() -> String {
+        "gpt-4o-mini".into()
+    }
+    pub fn ai_embedding_model() -> String {
+        "text-embedding-3-small".into()
+    }
+    pub fn ai_timeout_secs() -> String {
+        "30".into()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -221,6 +242,20 @@ pub struct Config {
     pub jobs: JobSettings,
     pub ingest: IngestSettings,
     pub whatsapp: WhatsAppSettings,
+    pub ai: AiSettings,
+}
+
+/// The hosted model, when `OPENAI_API_KEY` is set; without it the built-in local providers run.
+#[derive(Debug, Clone)]
+pub struct AiSettings {
+    pub api_key: Option<SecretString>,
+    /// Any OpenAI-compatible endpoint (a mock in tests, Ollama or vLLM for self-hosters).
+    pub base_url: String,
+    pub chat_model: String,
+    /// Must produce (or be asked for) 1536-dimensional vectors, the column's size.
+    pub embedding_model: String,
+    /// Per request, retries included.
+    pub timeout_secs: u64,
 }
 
 /// The Meta Graph API, for merchants who connected a WhatsApp number.
@@ -409,6 +444,19 @@ impl Config {
                 // Empty variables were dropped above: set means non-empty.
                 app_secret: raw.whatsapp_app_secret,
                 verify_token: raw.whatsapp_verify_token,
+            },
+            ai: AiSettings {
+                api_key: raw.openai_api_key,
+                base_url: {
+                    let url = raw.openai_base_url.trim().trim_end_matches('/').to_owned();
+                    if !(url.starts_with("http://") || url.starts_with("https://")) {
+                        return Err(invalid("OPENAI_BASE_URL", "must start with http:// or https://"));
+                    }
+                    url
+                },
+                chat_model: raw.ai_chat_model.trim().to_owned(),
+                embedding_model: raw.ai_embedding_model.trim().to_owned(),
+                timeout_secs: u64::from(parse_positive(&raw.ai_timeout_secs, "AI_TIMEOUT_SECS")?),
             },
             ingest: IngestSettings {
                 ingest_max_body_bytes: parse_positive(&raw.ingest_max_body_bytes, "INGEST_MAX_BODY_BYTES")?

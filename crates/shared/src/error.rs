@@ -18,6 +18,10 @@ pub enum Error {
     Crypto(#[from] crate::crypto::CryptoError),
     #[error("database error")]
     Database(#[from] sqlx::Error),
+    /// A model provider (an OpenAI-compatible endpoint) failed or answered nonsense, after its
+    /// own retries. Never carries the API key.
+    #[error("model provider: {0}")]
+    Provider(String),
     #[error("migration error")]
     Migrate(#[from] sqlx::migrate::MigrateError),
 }

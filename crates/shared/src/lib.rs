@@ -13,6 +13,7 @@ pub mod jobs;
 pub mod knowledge;
 pub mod normalize;
 pub mod phone;
+pub mod providers;
 pub mod redact;
 pub mod retention;
 pub mod role;

@@ -63,7 +63,7 @@ async fn run(job: &Converse, deps: &Deps) -> revive_shared::Result<&'static str>
         return Ok("waiting_for_more");
     }
     let ids: Vec<uuid::Uuid> = waiting.iter().map(|m| m.id).collect();
-    let plan = conversation::plan(&mut tx, &conversation, &waiting, now).await?;
+    let plan = conversation::plan(&mut tx, &deps.ai, &conversation, &waiting, now).await?;
     let reply = match plan {
         Plan::Silent(why) => {
             conversations::mark_handled(&mut tx, &ids, None).await?;
@@ -80,6 +80,11 @@ async fn run(job: &Converse, deps: &Deps) -> revive_shared::Result<&'static str>
     conversations::mark_handled(&mut tx, &ids, intent).await?;
     if let Some(why) = &reply.handoff {
         conversations::hand_off(&mut tx, conversation.id, why).await?;
+    } else if reply.resolve {
+        conversations::resolve(&mut tx, conversation.id).await?;
+    }
+    if let Some(summary) = &reply.summary {
+        conversations::set_summary(&mut tx, conversation.id, summary).await?;
     }
     let message = conversations::record_reply(
         &mut tx,

@@ -22,7 +22,7 @@ pub async fn handle(job: EmbedSource, deps: Data<Deps>) -> Result<(), BoxDynErro
 }
 
 async fn run(job: &EmbedSource, deps: &Deps) -> revive_shared::Result<&'static str> {
-    let model = revive_shared::knowledge::model();
+    let model = deps.ai.embedder.model();
     let mut tx = deps.db.begin(job.merchant_id).await?;
     let Some(source) = knowledge::lock_for_embedding(&mut tx, job.source_id).await? else {
         return Ok("duplicate");
@@ -38,7 +38,7 @@ async fn run(job: &EmbedSource, deps: &Deps) -> revive_shared::Result<&'static s
     tx.commit().await?;
 
     for (n, batch) in chunks.chunks(BATCH).enumerate() {
-        let vectors = revive_shared::knowledge::embed(batch);
+        let vectors = deps.ai.embedder.embed(batch).await?;
         let pairs: Vec<(String, Vec<f32>)> = batch.iter().cloned().zip(vectors).collect();
         let mut tx = deps.db.begin(job.merchant_id).await?;
         // Deleted or edited meanwhile: stop; an edit has queued a job of its own.

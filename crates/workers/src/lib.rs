@@ -32,13 +32,22 @@ pub struct Deps {
     pub clock: Clock,
     /// For the Meta Graph API (with time-outs).
     pub http: reqwest::Client,
+    /// The model providers: hosted when `OPENAI_API_KEY` is set, local otherwise.
+    pub ai: revive_shared::providers::Ai,
     /// Token buckets per WhatsApp phone number.
     throttles: Arc<Mutex<HashMap<String, Arc<governor::DefaultDirectRateLimiter>>>>,
 }
 
 impl Deps {
-    pub fn new(config: Arc<Config>, db: Db, queues: Queues, clock: Clock) -> Self {
+    pub fn new(
+        config: Arc<Config>,
+        db: Db,
+        queues: Queues,
+        clock: Clock,
+        ai: revive_shared::providers::Ai,
+    ) -> Self {
         Deps {
+            ai,
             config,
             db,
             queues,

@@ -43,7 +43,9 @@ async fn run(config: Config) -> anyhow::Result<()> {
     let redis = revive_workers::queue::connect(config.redis_url.expose_secret()).await?;
     let queues = Queues::new(redis, &config.jobs.queue_prefix);
     let grace = Duration::from_secs(config.shutdown_grace_secs);
-    let deps = Deps::new(Arc::new(config), db, queues, revive_shared::clock::Clock::system());
+    let ai =
+        revive_shared::providers::Ai::from_settings(&config.ai).context("setting up the model provider")?;
+    let deps = Deps::new(Arc::new(config), db, queues, revive_shared::clock::Clock::system(), ai);
     tracing::info!("revive-workers running");
     revive_workers::runner::run(deps, grace, revive_shared::shutdown::signal()).await?;
     tracing::info!("revive-workers stopped");

@@ -120,7 +120,13 @@ pub async fn run(base: &str, vars: &[(String, String)]) -> Retention {
 
     let redis = revive_workers::queue::connect(config.redis_url.expose_secret()).await.unwrap();
     let queues = Queues::new(redis, &config.jobs.queue_prefix);
-    let deps = Deps::new(Arc::new(config), db.clone(), queues, revive_shared::clock::Clock::system());
+    let deps = Deps::new(
+        Arc::new(config),
+        db.clone(),
+        queues,
+        revive_shared::clock::Clock::system(),
+        revive_shared::providers::Ai::local(),
+    );
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let workers = tokio::spawn(revive_workers::runner::run(deps, Duration::from_secs(5), async move {
         let _ = stopped.await;

@@ -69,8 +69,9 @@ fn pct(sorted: &[Duration], p: f64) -> f64 {
 }
 
 pub async fn run(db: &Db) -> Retrieval {
-    let model = revive_shared::knowledge::model();
+    let model = revive_shared::ai::embed::LOCAL_MODEL;
     let per = CHUNKS / MERCHANTS;
+    let ai = revive_shared::providers::Ai::local();
     let started = Instant::now();
     let mut tenants = Vec::new();
     for m in 0..MERCHANTS {
@@ -88,7 +89,8 @@ pub async fn run(db: &Db) -> Retrieval {
             let rows: Vec<(usize, String)> =
                 (start..(start + 250).min(per)).map(|i| (i, sentence(m, i))).collect();
             let texts: Vec<String> = rows.iter().map(|r| r.1.clone()).collect();
-            let vectors = revive_shared::knowledge::embed(&texts);
+            let vectors: Vec<Vec<f32>> =
+                texts.iter().map(|t| revive_shared::ai::embed::hash_embed(t)).collect();
             let mut insert = QueryBuilder::new(
                 "insert into knowledge_chunks (merchant_id, source_id, ordinal, content, embedding, embedding_model) ",
             );
@@ -116,7 +118,7 @@ pub async fn run(db: &Db) -> Retrieval {
                 PRODUCTS[(q * 3 + m) % PRODUCTS.len()],
                 FACTS[(q * 5 + m) % FACTS.len()].replacen("is ", "", 1)
             );
-            let query = revive_shared::knowledge::embed_one(&question);
+            let query = revive_shared::ai::embed::hash_embed(&question);
             let mut tx = db.begin(*merchant).await.unwrap();
             let t = Instant::now();
             let hits = knowledge::search(&mut tx, &query, model, 10).await.unwrap();
@@ -143,8 +145,12 @@ pub async fn run(db: &Db) -> Retrieval {
 
             // A whole turn's decision, as the conversation job makes it (rolled back).
             let mut tx = db.begin(*merchant).await.unwrap();
-            let conversation =
-                Conversation { id: uuid::Uuid::nil(), customer_id: CustomerId::new(), state: "bot".into() };
+            let conversation = Conversation {
+                id: uuid::Uuid::nil(),
+                customer_id: CustomerId::new(),
+                state: "bot".into(),
+                summary: None,
+            };
             let message = Unhandled {
                 id: uuid::Uuid::nil(),
                 kind: "text".into(),
@@ -152,8 +158,9 @@ pub async fn run(db: &Db) -> Retrieval {
                 waited_secs: 10.0,
             };
             let t = Instant::now();
-            let plan =
-                conversation::plan(&mut tx, &conversation, &[message], chrono::Utc::now()).await.unwrap();
+            let plan = conversation::plan(&mut tx, &ai, &conversation, &[message], chrono::Utc::now())
+                .await
+                .unwrap();
             turns.push(t.elapsed());
             assert!(matches!(plan, Plan::Reply(_)));
             drop(tx); // not committed: rolled back

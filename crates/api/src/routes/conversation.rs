@@ -5,7 +5,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use revive_shared::ai::intent::{self, Intent};
+use revive_shared::ai::intent::Intent;
 use revive_shared::crypto::Scope;
 use revive_shared::db::conversations::{self, Message, Summary};
 use revive_shared::db::{audit, customers, whatsapp_accounts};
@@ -217,11 +217,11 @@ pub struct ClassifyOut {
     request_body = ClassifyIn,
     responses((status = 200, body = ClassifyOut), (status = 422, body = ErrorBody)))]
 async fn classify(
-    State(_state): State<AppState>,
+    State(state): State<AppState>,
     principal: Principal,
     ValidJson(req): ValidJson<ClassifyIn>,
 ) -> ApiResult<Json<ClassifyOut>> {
     principal.require(Scope::ConversationsRead, Role::Viewer)?;
-    let (intent, confidence) = intent::classify_local(&req.text);
+    let (intent, confidence) = state.ai.classifier.classify(&req.text).await?;
     Ok(Json(ClassifyOut { intent, confidence }))
 }

@@ -220,7 +220,7 @@ pub struct SearchIn {
 #[derive(Serialize, ToSchema)]
 pub struct SearchOut {
     /// The embedding model the query and the chunks share.
-    pub model: &'static str,
+    pub model: String,
     /// Best first.
     pub results: Vec<Hit>,
 }
@@ -236,10 +236,10 @@ async fn search(
     ValidJson(req): ValidJson<SearchIn>,
 ) -> ApiResult<Json<SearchOut>> {
     principal.require(Scope::KnowledgeRead, Role::Viewer)?;
-    let model = revive_shared::knowledge::model();
-    let query = revive_shared::knowledge::embed_one(&req.query);
+    let model = state.ai.embedder.model().to_owned();
+    let query = state.ai.embed_one(&req.query).await?;
     let mut tx = state.db.begin(principal.merchant()).await?;
-    let results = knowledge::search(&mut tx, &query, model, req.k.unwrap_or(5)).await?;
+    let results = knowledge::search(&mut tx, &query, &model, req.k.unwrap_or(5)).await?;
     tx.commit().await?;
     Ok(Json(SearchOut { model, results }))
 }

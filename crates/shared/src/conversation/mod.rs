@@ -1,24 +1,28 @@
 //! The conversation manager: one turn answers every message a customer sent since the last
 //! turn. In order: STOP / START (no model, always); silence while a human has the conversation;
 //! messages that are not text; prompt-injection and abuse; intent, with complaints, refunds,
-//! explicit requests and strong anger handed to a human; retrieval over the merchant's knowledge;
-//! an extractive reply from the best chunk; the guardrails on the reply. Every verdict is kept for
-//! the reply's message row.
+//! explicit requests and strong anger handed to a human; retrieval over the merchant's knowledge
+//! (re-ranked for diversity and for what the customer bought); a reply written by the composer
+//! with the history, the rolling summary and the customer's order; the guardrails on the reply,
+//! with one regeneration told what failed, then a person. Every verdict is kept for the reply's
+//! message row.
 //!
-//! The built-in (local) providers run here: the lexical classifier, the hashing embedder and an
-//! extractive composer, so a reply never says anything the merchant's texts do not.
+//! Classifying, embedding and writing go through `providers::Ai`: the hosted model when a key is
+//! set, the built-in ones (an extractive composer that only quotes the merchant's texts)
+//! otherwise. The guardrails do not trust either.
 
 mod texts;
 
 use serde_json::json;
 
 use crate::Result;
+use crate::ai::guard;
 use crate::ai::intent::{self, Intent};
 use crate::ai::optout::{self, ConsentCommand};
-use crate::ai::{guard, text};
-use crate::db::conversations::{Conversation, Unhandled};
+use crate::db::conversations::{self, Conversation, Unhandled};
 use crate::db::customers::{self, Purpose};
 use crate::db::{TenantTx, knowledge, scheduled};
+use crate::providers::{Action, Ai, Brief, Line};
 
 pub use texts::Lang;
 
@@ -26,7 +30,11 @@ pub use texts::Lang;
 /// does not know rather than answer from something unrelated.
 pub const MIN_SCORE: f64 = 0.2;
 /// Chunks retrieved per question.
-pub const TOP_K: i64 = 5;
+pub const TOP_K: usize = 5;
+/// Nearest chunks fetched for re-ranking to pick [`TOP_K`] from.
+pub const CANDIDATES: i64 = 20;
+/// Earlier messages a hosted model sees (the rolling summary covers the rest).
+pub const HISTORY: i64 = 12;
 
 /// What a turn decided.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,14 +50,18 @@ pub struct Reply {
     pub intent: Option<(Intent, f32)>,
     /// Hand the conversation to a human after this reply, for this reason.
     pub handoff: Option<String>,
+    /// Close the conversation after this reply (the customer's next message opens it again).
+    pub resolve: bool,
     pub cited: Vec<uuid::Uuid>,
     /// Every check made, for the message row.
     pub guardrail: serde_json::Value,
+    /// The rolling summary, updated by a hosted model.
+    pub summary: Option<String>,
 }
 
 impl Reply {
     fn fixed(text: String, handoff: Option<String>, guardrail: serde_json::Value) -> Self {
-        Reply { text, intent: None, handoff, cited: Vec::new(), guardrail }
+        Reply { text, intent: None, handoff, resolve: false, cited: Vec::new(), guardrail, summary: None }
     }
 }
 
@@ -57,6 +69,7 @@ impl Reply {
 /// and the customer's pending messages in the same transaction.
 pub async fn plan(
     tx: &mut TenantTx,
+    ai: &Ai,
     conversation: &Conversation,
     messages: &[Unhandled],
     now: chrono::DateTime<chrono::Utc>,
@@ -114,7 +127,7 @@ pub async fn plan(
     }
 
     // 4. Intent; what needs a person goes to one.
-    let (intent, confidence) = intent::classify_local(&joined);
+    let (intent, confidence) = ai.classifier.classify(&joined).await?;
     let anger = intent::negative_sentiment(&joined);
     let handoff = match intent {
         Intent::Complaint => Some("complaint"),
@@ -123,97 +136,121 @@ pub async fn plan(
         _ if anger >= intent::STRONG_NEGATIVE => Some("strong negative sentiment"),
         _ => None,
     };
+    let labelled = |mut reply: Reply| {
+        reply.intent = Some((intent, confidence));
+        Plan::Reply(reply)
+    };
     if let Some(why) = handoff {
-        let mut reply = Reply::fixed(
+        return Ok(labelled(Reply::fixed(
             lang.handing_over().to_owned(),
             Some(why.to_owned()),
             json!({"input": "ok", "sentiment": anger}),
-        );
-        reply.intent = Some((intent, confidence));
-        return Ok(Plan::Reply(reply));
+        )));
     }
     if matches!(intent, Intent::Thanks | Intent::Smalltalk) {
-        let mut reply = Reply::fixed(lang.welcome().to_owned(), None, json!({"input": "ok"}));
-        reply.intent = Some((intent, confidence));
-        return Ok(Plan::Reply(reply));
+        return Ok(labelled(Reply::fixed(lang.welcome().to_owned(), None, json!({"input": "ok"}))));
     }
 
-    // 5. Retrieval and an extractive answer.
-    let model = crate::knowledge::model();
-    let query = crate::knowledge::embed_one(&joined);
-    let hits = knowledge::search(tx, &query, model, TOP_K).await?;
-    let best = hits.iter().find(|h| h.score >= MIN_SCORE);
-    let Some(best) = best else {
-        let mut reply = Reply::fixed(
+    // 5. Retrieval: the nearest chunks of this merchant, re-ranked for diversity and for what
+    // the customer bought; only those above the threshold may be used.
+    let question = ai.embed_one(&joined).await?;
+    let found = knowledge::candidates(tx, &question, ai.embedder.model(), CANDIDATES).await?;
+    let bought = knowledge::purchased_products(tx, conversation.customer_id).await?;
+    let best_score =
+        found.iter().map(|c| c.hit.score).fold(None, |m: Option<f64>, s| Some(m.map_or(s, |m| m.max(s))));
+    let hits: Vec<knowledge::Hit> = crate::knowledge::rerank(found, &bought, TOP_K)
+        .into_iter()
+        .filter(|h| h.score >= MIN_SCORE)
+        .collect();
+    let retrieval = json!({"best_score": best_score, "threshold": MIN_SCORE,
+                           "used": hits.iter().map(|h| h.chunk_id).collect::<Vec<_>>()});
+    if hits.is_empty() {
+        return Ok(labelled(Reply::fixed(
             lang.dont_know().to_owned(),
             None,
-            json!({"input": "ok", "retrieval": {"best_score": hits.first().map(|h| h.score), "threshold": MIN_SCORE}}),
-        );
-        reply.intent = Some((intent, confidence));
-        return Ok(Plan::Reply(reply));
-    };
-    let answer = compose(&joined, &best.content);
+            json!({"input": "ok", "retrieval": retrieval}),
+        )));
+    }
 
-    // 6. Guardrails on the way out: everything priced, discounted or linked must be the
-    // merchant's own; no medical or legal claims; short; nobody else's number.
+    // 6. The reply, checked on the way out; one regeneration told what was wrong, then a person.
     let allowed = allowed_claims(tx, &hits).await?;
-    let mut problems = guard::unbacked_claims(&answer, &allowed);
-    if let Some(claim) = guard::medical_or_legal(&answer) {
+    let history: Vec<Line> = conversations::history(tx, conversation.id, HISTORY)
+        .await?
+        .into_iter()
+        .map(|(from, text)| Line { from: speaker(&from), text })
+        .collect();
+    let order = conversations::order_context(tx, conversation.customer_id).await?;
+    let store = crate::db::merchants::get(tx).await?.name;
+    let language = guard::language_of(&joined).unwrap_or(lang.code());
+    let mut rejected: Vec<String> = Vec::new();
+    let mut drafts = Vec::new();
+    for _ in 0..2 {
+        let brief = Brief {
+            question: &joined,
+            language,
+            store_name: &store,
+            history: &history,
+            summary: conversation.summary.as_deref(),
+            order: order.as_deref(),
+            chunks: &hits,
+            rejected: &rejected,
+        };
+        let draft = ai.composer.compose(&brief).await?;
+        let problems = check_reply(&joined, &draft.reply, &allowed);
+        drafts.push(json!({"passed": problems.is_empty(), "problems": problems, "action": draft.action}));
+        if problems.is_empty() {
+            let verdict = json!({"input": "ok", "output": drafts, "retrieval": retrieval});
+            let handoff =
+                (draft.action == Action::Handoff).then(|| "the assistant asked for a person".to_owned());
+            return Ok(labelled(Reply {
+                text: draft.reply,
+                intent: None,
+                handoff,
+                resolve: draft.action == Action::Resolve,
+                cited: draft.cited,
+                guardrail: verdict,
+                summary: draft.summary,
+            }));
+        }
+        rejected = problems;
+    }
+    Ok(labelled(Reply::fixed(
+        lang.handing_over().to_owned(),
+        Some(format!("output guardrail: {}", rejected.join("; "))),
+        json!({"input": "ok", "output": drafts, "retrieval": retrieval}),
+    )))
+}
+
+/// Who wrote a history line, as the composer names them.
+fn speaker(sent_by: &str) -> &'static str {
+    match sent_by {
+        "customer" => "customer",
+        "agent" => "agent",
+        _ => "bot",
+    }
+}
+
+/// The output guardrails: every price, discount, link and quoted product name backed by the
+/// merchant's data; no medical or legal claims; short enough; in the customer's language; no
+/// phone number (someone else's data or an invented contact). Returns what failed.
+pub fn check_reply(customer: &str, reply: &str, allowed: &guard::Allowed) -> Vec<String> {
+    let mut problems = guard::unbacked_claims(reply, allowed);
+    if reply.trim().is_empty() {
+        problems.push("empty reply".into());
+    }
+    if let Some(claim) = guard::medical_or_legal(reply) {
         problems.push(format!("medical or legal claim: {claim}"));
     }
-    if guard::too_long(&answer) {
+    if guard::too_long(reply) {
         problems.push("too long".into());
     }
-    if guard::mentions_other_phone(&answer, "") {
+    if !guard::same_language(customer, reply) {
+        problems.push("not in the customer's language".into());
+    }
+    if guard::mentions_other_phone(reply, "") {
         problems.push("names a phone number".into());
     }
-    let verdict = json!({"input": "ok", "output": {"passed": problems.is_empty(), "problems": problems},
-                         "retrieval": {"best_score": best.score, "threshold": MIN_SCORE}});
-    if !problems.is_empty() {
-        let mut reply = Reply::fixed(
-            lang.handing_over().to_owned(),
-            Some(format!("output guardrail: {}", problems.join("; "))),
-            verdict,
-        );
-        reply.intent = Some((intent, confidence));
-        return Ok(Plan::Reply(reply));
-    }
-    Ok(Plan::Reply(Reply {
-        text: answer,
-        intent: Some((intent, confidence)),
-        handoff: None,
-        cited: vec![best.chunk_id],
-        guardrail: verdict,
-    }))
-}
-
-/// A word without a plural or third-person `s`, so "contain" meets "contains".
-fn stem(word: &str) -> &str {
-    if word.chars().count() > 4 { word.strip_suffix('s').unwrap_or(word) } else { word }
-}
-
-/// The sentences of `chunk` that share the most words with `question`, at most two, in their
-/// original order: an answer made only of the merchant's own words.
-pub fn compose(question: &str, chunk: &str) -> String {
-    let folded_question = text::fold(question);
-    let asked: std::collections::HashSet<&str> =
-        text::words(&folded_question).into_iter().filter(|w| w.chars().count() > 2).map(stem).collect();
-    let sentences = crate::ai::chunk::sentences(chunk);
-    let mut scored: Vec<(usize, usize)> = sentences
-        .iter()
-        .enumerate()
-        .map(|(i, s)| {
-            let folded = text::fold(s);
-            (i, text::words(&folded).into_iter().filter(|w| asked.contains(stem(w))).count())
-        })
-        .collect();
-    scored.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    let mut chosen: Vec<usize> = scored.iter().take(2).filter(|(_, n)| *n > 0).map(|(i, _)| *i).collect();
-    if chosen.is_empty() {
-        chosen.push(0);
-    }
-    chosen.sort_unstable();
-    chosen.iter().filter_map(|i| sentences.get(*i)).cloned().collect::<Vec<_>>().join(" ")
+    problems
 }
 
 /// What a reply may mention: the catalog's prices, and the prices and links in the retrieved
@@ -222,35 +259,10 @@ async fn allowed_claims(tx: &mut TenantTx, hits: &[knowledge::Hit]) -> Result<gu
     let settings = crate::db::retention::get(tx).await?;
     let mut prices = knowledge::catalog_prices(tx).await?;
     let mut urls = knowledge::catalog_urls(tx).await?;
+    let product_names = knowledge::catalog_names(tx).await?;
     for h in hits {
         prices.extend(guard::prices_in(&h.content));
         urls.extend(guard::urls_in(&h.content));
     }
-    Ok(guard::Allowed {
-        prices,
-        max_discount_percent: settings.max_discount_percent,
-        urls,
-        product_names: Vec::new(),
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_composer_keeps_the_sentences_that_answer() {
-        let chunk =
-            "Our lavender soap is made with olive oil. It contains no parabens. One bar lasts six weeks.";
-        assert_eq!(compose("Do you use parabens?", chunk), "It contains no parabens.");
-        assert_eq!(
-            compose("Does the soap contain parabens?", chunk),
-            "Our lavender soap is made with olive oil. It contains no parabens."
-        );
-        assert_eq!(
-            compose("how long does one bar of lavender soap last", chunk),
-            "Our lavender soap is made with olive oil. One bar lasts six weeks."
-        );
-        assert_eq!(compose("xyz", chunk), "Our lavender soap is made with olive oil.");
-    }
+    Ok(guard::Allowed { prices, max_discount_percent: settings.max_discount_percent, urls, product_names })
 }

@@ -25,6 +25,11 @@ impl Lang {
         }
     }
 
+    /// The ISO 639-1 code.
+    pub fn code(self) -> &'static str {
+        self.pick(["en", "es", "pt", "tr", "de", "fr"])
+    }
+
     fn pick(self, [en, es, pt, tr, de, fr]: [&'static str; 6]) -> &'static str {
         match self {
             Lang::En => en,

@@ -28,6 +28,8 @@ pub async fn receive(
                                       or conversations.last_inbound_at < $4 - interval '24 hours'
                                     then $4 else conversations.window_started_at end,
            last_inbound_at = greatest(conversations.last_inbound_at, $4),
+           -- A conversation the bot resolved opens again when the customer writes.
+           state = case when conversations.state = 'closed' then 'bot' else conversations.state end,
            whatsapp_account_id = $3, updated_at = now()
          returning id",
         merchant.0,
@@ -63,6 +65,8 @@ pub struct Conversation {
     pub customer_id: CustomerId,
     /// bot, human or closed.
     pub state: String,
+    /// The rolling summary a hosted model keeps of what came before the recent messages.
+    pub summary: Option<String>,
 }
 
 /// Locks the customer, then the conversation: the order the inbound webhook takes them in
@@ -77,7 +81,7 @@ pub async fn lock(tx: &mut TenantTx, id: uuid::Uuid) -> Result<Option<Conversati
     .await?;
     let row = sqlx::query_as!(
         Conversation,
-        r#"select id, customer_id as "customer_id: CustomerId", state from conversations where id = $1 for update"#,
+        r#"select id, customer_id as "customer_id: CustomerId", state, summary from conversations where id = $1 for update"#,
         id
     )
     .fetch_optional(tx.conn())
@@ -361,4 +365,75 @@ pub async fn record_agent_reply(
     .execute(tx.conn())
     .await?;
     Ok(id)
+}
+
+/// The conversation's text messages before this turn (answered inbound and sent outbound), oldest
+/// first, at most `limit`: the history a reply is written with.
+pub async fn history(
+    tx: &mut TenantTx,
+    conversation: uuid::Uuid,
+    limit: i64,
+) -> Result<Vec<(String, String)>> {
+    let rows = sqlx::query!(
+        r#"select coalesce(sent_by, 'customer') as "from!", body as "body!" from (
+             select sent_by, body, created_at, id from messages
+             where conversation_id = $1 and body is not null
+               and (direction = 'outbound' or handled_at is not null)
+             order by created_at desc, id desc limit $2) m
+           order by created_at, id"#,
+        conversation,
+        limit
+    )
+    .fetch_all(tx.conn())
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.from, r.body)).collect())
+}
+
+/// Keeps the rolling summary a hosted model wrote this turn.
+pub async fn set_summary(tx: &mut TenantTx, id: uuid::Uuid, summary: &str) -> Result<()> {
+    sqlx::query!("update conversations set summary = $2, updated_at = now() where id = $1", id, summary)
+        .execute(tx.conn())
+        .await?;
+    Ok(())
+}
+
+/// The bot resolved the conversation: closed until the customer writes again.
+pub async fn resolve(tx: &mut TenantTx, id: uuid::Uuid) -> Result<()> {
+    sqlx::query!(
+        "update conversations set state = 'closed', needs_attention = false, updated_at = now()
+         where id = $1 and state = 'bot'",
+        id
+    )
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// The customer's latest order in a sentence: number, what was in it, when it arrived. What a
+/// reply may say about "my order".
+pub async fn order_context(tx: &mut TenantTx, customer: CustomerId) -> Result<Option<String>> {
+    let row = sqlx::query!(
+        r#"select o.order_number, o.status, o.placed_at, o.delivered_at,
+                  coalesce((select string_agg(li.quantity || ' x ' || li.title, ', ' order by li.title)
+                            from order_line_items li where li.order_id = o.id), '') as "items!"
+           from orders o where o.customer_id = $1
+           order by coalesce(o.placed_at, o.created_at) desc limit 1"#,
+        customer.0
+    )
+    .fetch_optional(tx.conn())
+    .await?;
+    Ok(row.map(|r| {
+        let mut out = format!("order {}", r.order_number.as_deref().unwrap_or("(no number)"));
+        if !r.items.is_empty() {
+            out.push_str(&format!(" with {}", r.items));
+        }
+        if let Some(placed) = r.placed_at {
+            out.push_str(&format!(", placed {}", placed.format("%Y-%m-%d")));
+        }
+        match r.delivered_at {
+            Some(at) => out.push_str(&format!(", delivered {}", at.format("%Y-%m-%d"))),
+            None => out.push_str(&format!(", status {}", r.status)),
+        }
+        out
+    }))
 }

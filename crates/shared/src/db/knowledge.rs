@@ -296,10 +296,79 @@ pub async fn catalog_prices(tx: &mut TenantTx) -> Result<Vec<i64>> {
     Ok(rows)
 }
 
+/// The catalog's product names: what a reply may quote as a product.
+pub async fn catalog_names(tx: &mut TenantTx) -> Result<Vec<String>> {
+    let rows = sqlx::query_scalar!("select title from products").fetch_all(tx.conn()).await?;
+    Ok(rows)
+}
+
 /// The catalog's product links: what a reply may share.
 pub async fn catalog_urls(tx: &mut TenantTx) -> Result<Vec<String>> {
     let rows = sqlx::query_scalar!(r#"select url as "u!" from products where url is not null"#)
         .fetch_all(tx.conn())
         .await?;
+    Ok(rows)
+}
+
+/// A chunk found by [`candidates`], with what re-ranking needs.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    pub hit: Hit,
+    pub embedding: Vec<f32>,
+    /// The catalog product a product source describes.
+    pub product_id: Option<uuid::Uuid>,
+}
+
+/// As [`search`], with each chunk's vector and product, for re-ranking (`knowledge::rerank`).
+pub async fn candidates(tx: &mut TenantTx, query: &[f32], model: &str, k: i64) -> Result<Vec<Candidate>> {
+    sqlx::raw_sql("set local hnsw.iterative_scan = relaxed_order; set local hnsw.ef_search = 100")
+        .execute(tx.conn())
+        .await?;
+    let merchant = tx.merchant();
+    let rows = sqlx::query!(
+        r#"select c.id as chunk_id, c.source_id, s.title as source_title, s.kind as source_kind, c.content,
+                  (1 - (c.embedding <=> $1))::float8 as "score!", c.embedding as "embedding: Vector", s.product_id
+           from knowledge_chunks c join knowledge_sources s on s.id = c.source_id
+           where c.merchant_id = $2 and c.embedding_model = $3
+           order by c.embedding <=> $1 limit $4"#,
+        Vector::from(query.to_vec()) as _,
+        merchant.0,
+        model,
+        k
+    )
+    .fetch_all(tx.conn())
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Candidate {
+            hit: Hit {
+                chunk_id: r.chunk_id,
+                source_id: r.source_id,
+                source_title: r.source_title,
+                source_kind: r.source_kind,
+                content: r.content,
+                score: r.score,
+            },
+            embedding: r.embedding.to_vec(),
+            product_id: r.product_id,
+        })
+        .collect())
+}
+
+/// The catalog products the customer has bought (line items matched by product).
+pub async fn purchased_products(
+    tx: &mut TenantTx,
+    customer: crate::ids::CustomerId,
+) -> Result<Vec<uuid::Uuid>> {
+    let rows = sqlx::query_scalar!(
+        r#"select distinct p.id as "id!" from orders o
+           join order_line_items li on li.order_id = o.id
+           join products p on p.id = li.product_id
+                           or (li.product_id is null and p.external_id = li.external_product_id)
+           where o.customer_id = $1"#,
+        customer.0
+    )
+    .fetch_all(tx.conn())
+    .await?;
     Ok(rows)
 }
