@@ -43,7 +43,13 @@ impl Chat {
     async fn with_env(env: &[(&str, &str)]) -> Self {
         let meta = MockServer::start().await;
         Mock::given(method("POST")).respond_with(Accept).mount(&meta).await;
-        let mut vars = vec![("META_GRAPH_BASE_URL", meta.uri()), ("WHATSAPP_APP_SECRET", SECRET.to_owned())];
+        // Apps with different embedding models share this test database: none re-embeds the
+        // others' sources.
+        let mut vars = vec![
+            ("META_GRAPH_BASE_URL", meta.uri()),
+            ("WHATSAPP_APP_SECRET", SECRET.to_owned()),
+            ("KNOWLEDGE_REEMBED", "false".to_owned()),
+        ];
         vars.extend(env.iter().map(|(k, v)| (*k, (*v).to_owned())));
         let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let app = spawn_app_with(&vars).await;
@@ -550,4 +556,61 @@ async fn hosted_a_complaint_hands_off_and_a_model_outage_is_a_clear_503() {
     let res = c.owner.post("/api/v1/conversation/classify", json!({"text": "where is my order?"})).await;
     assert_eq!(res.status(), 503);
     assert_eq!(res.json::<Value>().await.unwrap()["error"]["code"], "unavailable");
+}
+
+// --- The phone simulator ------------------------------------------------------------------------
+
+#[tokio::test]
+async fn the_simulator_plays_a_customer_of_a_sandbox_store_through_the_real_webhook_path() {
+    let app = spawn_app_with(&[("KNOWLEDGE_REEMBED", "false")]).await;
+    let owner = app.signup().await;
+    let res = owner
+        .post("/api/v1/knowledge/sources", json!({"kind": "faq", "title": "Soap FAQ", "content": FAQ}))
+        .await;
+    assert_eq!(res.status(), 201);
+    let id = res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+    eventually(20, "the FAQ to be embedded", || async {
+        let s: Value = owner.get(&format!("/api/v1/knowledge/sources/{id}")).await.json().await.unwrap();
+        (s["status"] == "ready").then_some(())
+    })
+    .await;
+
+    let res = owner
+        .post("/api/v1/simulator/messages", json!({"text": "Does the lavender soap contain parabens?"}))
+        .await;
+    assert_eq!(res.status(), 202);
+    let out: Value = res.json().await.unwrap();
+    let conversation = out["conversation_id"].as_str().unwrap().to_owned();
+    let thread = eventually(20, "the bot's reply in the conversation", || async {
+        let t: Value =
+            owner.get(&format!("/api/v1/conversations/{conversation}")).await.json().await.unwrap();
+        (t["messages"].as_array().unwrap().len() == 2).then_some(t)
+    })
+    .await;
+    let messages = thread["messages"].as_array().unwrap();
+    assert_eq!(
+        (messages[0]["direction"].as_str(), messages[0]["sent_by"].as_str()),
+        (Some("inbound"), Some("customer"))
+    );
+    assert!(messages[1]["body"].as_str().unwrap().contains("no parabens"), "{thread}");
+    assert_eq!(messages[1]["status"], "delivered", "the sandbox delivers: {thread}");
+
+    // A second customer, by number; bad input is a clear 422; a viewer cannot play customers.
+    let res =
+        owner.post("/api/v1/simulator/messages", json!({"text": "STOP", "phone": "+49 151 12345650"})).await;
+    assert_eq!(res.status(), 202);
+    assert_ne!(res.json::<Value>().await.unwrap()["conversation_id"], json!(conversation));
+    let res = owner.post("/api/v1/simulator/messages", json!({"text": "hi", "phone": "12"})).await;
+    assert_eq!(res.status(), 422);
+    assert!(res.json::<Value>().await.unwrap()["error"]["fields"]["phone"].is_array());
+    assert_eq!(owner.post("/api/v1/simulator/messages", json!({"text": "  "})).await.status(), 422);
+    let viewer = app.login(&owner.add_member("viewer").await, PASSWORD).await;
+    assert_eq!(viewer.post("/api/v1/simulator/messages", json!({"text": "hi"})).await.status(), 403);
+
+    // Once a real number is connected the simulator refuses: its replies would go to a phone.
+    let mut tx = app.db.begin(owner.merchant_id.into()).await.unwrap();
+    let pnid = format!("21{}", uuid::Uuid::new_v4().as_u128() % 10_000_000_000_000);
+    whatsapp_accounts::connect_meta(&mut tx, &app.config.cipher, &pnid, "EAAG-real").await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(owner.post("/api/v1/simulator/messages", json!({"text": "hi"})).await.status(), 409);
 }

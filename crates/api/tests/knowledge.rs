@@ -154,3 +154,45 @@ async fn messages_are_classified_in_many_languages() {
     let res = owner.post("/api/v1/conversation/classify", json!({"text": ""})).await;
     assert_eq!(res.status(), 422);
 }
+
+#[tokio::test]
+async fn sources_made_by_another_embedding_model_are_embedded_again() {
+    let app = spawn_app().await;
+    let owner = app.signup().await;
+    let faq = add_source(&owner, "faq", "Lavender soap FAQ", "text", FAQ).await;
+    let id = faq["id"].as_str().unwrap().to_owned();
+    // As if an earlier deployment had embedded it with another model.
+    let mut tx = app.db.begin(owner.merchant_id.into()).await.unwrap();
+    sqlx::query("update knowledge_sources set embedding_model = 'retired-model' where id = $1::uuid")
+        .bind(&id)
+        .execute(tx.conn())
+        .await
+        .unwrap();
+    sqlx::query("update knowledge_chunks set embedding_model = 'retired-model'")
+        .execute(tx.conn())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert!(
+        search(&owner, "does the lavender soap contain parabens?", 3).await.is_empty(),
+        "like with like only"
+    );
+
+    let source = eventually(30, "the sweeper to embed it again", || async {
+        let s: Value = owner.get(&format!("/api/v1/knowledge/sources/{id}")).await.json().await.unwrap();
+        (s["status"] == "ready" && s["embedding_model"] == "local-hash-ngram-v1").then_some(s)
+    })
+    .await;
+    assert_eq!(source["chunks_done"], source["chunks_total"]);
+    let hits = search(&owner, "does the lavender soap contain parabens?", 3).await;
+    assert_eq!(hits[0]["source_id"], json!(id), "{hits:?}");
+    let mut tx = app.db.begin(owner.merchant_id.into()).await.unwrap();
+    let old: i64 = sqlx::query_scalar(
+        "select count(*) from knowledge_chunks where embedding_model <> 'local-hash-ngram-v1'",
+    )
+    .fetch_one(tx.conn())
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(old, 0, "the old model's chunks are gone");
+}

@@ -98,6 +98,8 @@ struct Raw {
     ai_embedding_model: String,
     #[serde(default = "defaults::ai_timeout_secs")]
     ai_timeout_secs: String,
+    #[serde(default = "defaults::knowledge_reembed")]
+    knowledge_reembed: String,
 }
 
 mod defaults {
@@ -194,6 +196,9 @@ mod defaults {
     pub fn ai_timeout_secs() -> String {
         "30".into()
     }
+    pub fn knowledge_reembed() -> String {
+        "true".into()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -256,6 +261,9 @@ pub struct AiSettings {
     pub embedding_model: String,
     /// Per request, retries included.
     pub timeout_secs: u64,
+    /// Embed sources made by another model again (the sweeper, a batch at a time). Off only
+    /// where processes with different models share one database (some tests).
+    pub reembed: bool,
 }
 
 /// The Meta Graph API, for merchants who connected a WhatsApp number.
@@ -457,6 +465,7 @@ impl Config {
                 chat_model: raw.ai_chat_model.trim().to_owned(),
                 embedding_model: raw.ai_embedding_model.trim().to_owned(),
                 timeout_secs: u64::from(parse_positive(&raw.ai_timeout_secs, "AI_TIMEOUT_SECS")?),
+                reembed: parse_bool(&raw.knowledge_reembed, "KNOWLEDGE_REEMBED")?,
             },
             ingest: IngestSettings {
                 ingest_max_body_bytes: parse_positive(&raw.ingest_max_body_bytes, "INGEST_MAX_BODY_BYTES")?

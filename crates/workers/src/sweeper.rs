@@ -54,6 +54,11 @@ pub async fn run(deps: Deps, shutdown: impl std::future::Future<Output = ()>) {
         if let Err(e) = requeue_embeddings(&deps).await {
             tracing::warn!(error = %e, "re-queueing knowledge sources failed");
         }
+        if deps.config.ai.reembed
+            && let Err(e) = reembed(&deps).await
+        {
+            tracing::warn!(error = %e, "queueing re-embeddings failed");
+        }
         if let Err(e) = requeue_turns(&deps).await {
             tracing::warn!(error = %e, "re-queueing conversation turns failed");
         }
@@ -139,6 +144,27 @@ async fn requeue_embeddings(deps: &Deps) -> anyhow::Result<()> {
         tx.commit().await?;
         let job = revive_shared::jobs::EmbedSource { merchant_id, source_id };
         deps.queues.push_embed(job, &hash, Duration::from_secs(5)).await?;
+    }
+    Ok(())
+}
+
+/// The embedding model changed (`AI_EMBEDDING_MODEL`, or a key set or removed): sources made by
+/// another model are embedded again, a batch per sweep. Until a source's turn comes its chunks
+/// are not found (queries compare like with like), so answers degrade to "not sure", never to
+/// a wrong match.
+async fn reembed(deps: &Deps) -> anyhow::Result<()> {
+    let model = deps.ai.embedder.model();
+    for (merchant_id, source_id) in
+        revive_shared::db::knowledge::of_other_model(deps.db.pool(), model, BATCH).await?
+    {
+        let mut tx = deps.db.begin(merchant_id).await?;
+        let hash = revive_shared::db::knowledge::mark_for_reembedding(&mut tx, source_id, model).await?;
+        tx.commit().await?;
+        let Some(hash) = hash else { continue };
+        // The model goes into the task id: the same text embedded by a new model is new work.
+        let id_hash = revive_shared::crypto::sha256(&[hash.as_slice(), model.as_bytes()].concat());
+        let job = revive_shared::jobs::EmbedSource { merchant_id, source_id };
+        deps.queues.push_embed(job, &id_hash, Duration::from_secs(5)).await?;
     }
     Ok(())
 }

@@ -16,6 +16,7 @@ pub mod openapi;
 pub mod scheduled;
 pub mod settings;
 pub mod shopify_webhook;
+pub mod simulator;
 pub mod templates;
 pub mod users;
 pub mod whatsapp_account;
@@ -51,7 +52,8 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(scheduled::router())
         .merge(whatsapp_account::router())
         .merge(knowledge::router())
-        .merge(conversation::router());
+        .merge(conversation::router())
+        .merge(simulator::router());
     let (api, doc) = api.split_for_parts();
 
     Router::new()

@@ -141,19 +141,31 @@ async fn receive_account(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<WhatsAppAck>> {
-    let header = signature_header(&headers).ok_or_else(|| unauthorized(&state, &peer))?;
     let id = id.parse::<uuid::Uuid>().map_err(|_| unauthorized(&state, &peer))?;
+    receive_for_account(&state, &peer, id, signature_header(&headers), &body).await.map(Json)
+}
+
+/// A delivery to one account's webhook: checked with that account's secret, then applied. The
+/// simulator sends the deliveries it makes up through here too.
+pub(crate) async fn receive_for_account(
+    state: &AppState,
+    peer: &SocketAddr,
+    id: uuid::Uuid,
+    signature: Option<&str>,
+    body: &[u8],
+) -> ApiResult<WhatsAppAck> {
+    let header = signature.ok_or_else(|| unauthorized(state, peer))?;
     let account = whatsapp_accounts::webhook_account(state.db.pool(), &state.config.cipher, id)
         .await?
-        .ok_or_else(|| unauthorized(&state, &peer))?;
-    let secret = account.app_secret.as_ref().ok_or_else(|| unauthorized(&state, &peer))?;
-    if !signature::verify_meta(secret.expose_secret().as_bytes(), &body, header) {
-        return Err(unauthorized(&state, &peer));
+        .ok_or_else(|| unauthorized(state, peer))?;
+    let secret = account.app_secret.as_ref().ok_or_else(|| unauthorized(state, peer))?;
+    if !signature::verify_meta(secret.expose_secret().as_bytes(), body, header) {
+        return Err(unauthorized(state, peer));
     }
-    let delivery = parse(&body)?;
+    let delivery = parse(body)?;
     let routes =
         BTreeMap::from([(account.phone_number_id.clone(), (account.merchant_id, account.account_id))]);
-    apply(&state, delivery, &routes).await.map(Json)
+    apply(state, delivery, &routes).await
 }
 
 fn parse(body: &[u8]) -> ApiResult<Delivery> {

@@ -437,3 +437,11 @@ pub async fn order_context(tx: &mut TenantTx, customer: CustomerId) -> Result<Op
         out
     }))
 }
+
+/// The customer's conversation, if they ever wrote.
+pub async fn of_customer(tx: &mut TenantTx, customer: CustomerId) -> Result<Option<uuid::Uuid>> {
+    let id = sqlx::query_scalar!("select id from conversations where customer_id = $1", customer.0)
+        .fetch_optional(tx.conn())
+        .await?;
+    Ok(id)
+}

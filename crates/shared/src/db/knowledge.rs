@@ -372,3 +372,36 @@ pub async fn purchased_products(
     .await?;
     Ok(rows)
 }
+
+/// Ready sources whose chunks were made by another model than `model`, across merchants
+/// (SECURITY DEFINER look-up): the embedding model changed and they must be embedded again.
+pub async fn of_other_model(
+    pool: &sqlx::PgPool,
+    model: &str,
+    limit: i32,
+) -> Result<Vec<(crate::ids::MerchantId, uuid::Uuid)>> {
+    let rows = sqlx::query!(
+        r#"select merchant_id as "merchant_id!: crate::ids::MerchantId", source_id as "source_id!"
+           from revive_private.sources_of_other_model($1, $2)"#,
+        model,
+        limit
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.merchant_id, r.source_id)).collect())
+}
+
+/// Puts a ready source made by another model back to `pending`; returns its content hash, or
+/// `None` when it changed meanwhile (edited, deleted, or already re-embedded).
+pub async fn mark_for_reembedding(tx: &mut TenantTx, id: uuid::Uuid, model: &str) -> Result<Option<Vec<u8>>> {
+    let hash = sqlx::query_scalar!(
+        "update knowledge_sources set status = 'pending', updated_at = now()
+         where id = $1 and status = 'ready' and embedding_model is distinct from $2
+         returning content_hash",
+        id,
+        model
+    )
+    .fetch_optional(tx.conn())
+    .await?;
+    Ok(hash.map(Option::unwrap_or_default))
+}

@@ -101,7 +101,9 @@ pub async fn connect(tx: &mut TenantTx, cipher: &FieldCipher, c: &Connect<'_>) -
         Some(id) => {
             sqlx::query_scalar!(
                 "update whatsapp_accounts set mode = 'meta', phone_number_id = $2, waba_id = $3,
-                    access_token_enc = $4, app_secret_enc = coalesce($5, app_secret_enc),
+                    access_token_enc = $4,
+                    -- The sandbox's secret signs the simulator's deliveries, never Meta's.
+                    app_secret_enc = case when mode = 'sandbox' then $5 else coalesce($5, app_secret_enc) end,
                     verify_token_hash = coalesce($6, verify_token_hash),
                     messages_per_second = coalesce($7, messages_per_second),
                     statuses_seen_at = case when phone_number_id = $2 then statuses_seen_at end,
@@ -253,4 +255,57 @@ pub async fn by_phone_number_id(
     .fetch_optional(pool)
     .await?;
     Ok(row.map(|r| (r.merchant_id, r.account_id)))
+}
+
+/// The sandbox's webhook identity: its account id, phone number id and app secret, created on
+/// first use. The simulator signs the deliveries it makes up with this secret and sends them down
+/// the per-account webhook path, so they are checked and stored like Meta's. `None` when the
+/// merchant connected a real number (a simulated customer must never be answered on a real one).
+pub async fn sandbox_identity(
+    tx: &mut TenantTx,
+    cipher: &FieldCipher,
+) -> Result<Option<(uuid::Uuid, String, SecretString)>> {
+    let merchant = tx.merchant();
+    let row = sqlx::query!(
+        "select id, mode, phone_number_id, app_secret_enc from whatsapp_accounts
+         order by created_at desc limit 1 for update"
+    )
+    .fetch_optional(tx.conn())
+    .await?;
+    let context = secret_context(merchant);
+    let fresh = || -> Result<(String, Vec<u8>)> {
+        let secret = hex::encode(crate::crypto::random_bytes::<32>());
+        let enc = cipher.encrypt_str(&secret, &context)?;
+        Ok((secret, enc))
+    };
+    match row {
+        Some(r) if r.mode == "meta" => Ok(None),
+        Some(r) => match r.app_secret_enc {
+            Some(enc) => {
+                let secret = SecretString::from(cipher.decrypt_string(&enc, &context)?);
+                Ok(Some((r.id, r.phone_number_id, secret)))
+            }
+            None => {
+                let (secret, enc) = fresh()?;
+                sqlx::query!("update whatsapp_accounts set app_secret_enc = $2 where id = $1", r.id, enc)
+                    .execute(tx.conn())
+                    .await?;
+                Ok(Some((r.id, r.phone_number_id, SecretString::from(secret))))
+            }
+        },
+        None => {
+            let (secret, enc) = fresh()?;
+            let phone_number_id = format!("sandbox-{}", merchant.0.simple());
+            let id = sqlx::query_scalar!(
+                "insert into whatsapp_accounts (merchant_id, mode, phone_number_id, app_secret_enc)
+                 values ($1, 'sandbox', $2, $3) returning id",
+                merchant.0,
+                phone_number_id,
+                enc
+            )
+            .fetch_one(tx.conn())
+            .await?;
+            Ok(Some((id, phone_number_id, SecretString::from(secret))))
+        }
+    }
 }
