@@ -196,3 +196,125 @@ async fn sources_made_by_another_embedding_model_are_embedded_again() {
     tx.commit().await.unwrap();
     assert_eq!(old, 0, "the old model's chunks are gone");
 }
+
+/// A product as Shopify's `products/create` webhook sends it (REST Admin API product resource,
+/// trimmed to the fields Revive reads plus some it does not).
+fn shopify_product(id: u64, price: &str) -> Vec<u8> {
+    serde_json::to_vec(&json!({
+        "id": id, "title": "Lavender Soap Bar", "handle": "lavender-soap-bar",
+        "body_html": "<p>Cold-pressed with <strong>olive oil</strong>. Free of parabens.</p><p>One bar lasts six weeks.</p>",
+        "vendor": "Revive Test", "product_type": "Soap", "status": "active",
+        "created_at": "2026-11-01T10:00:00-05:00", "updated_at": "2026-11-02T10:00:00-05:00",
+        "tags": "soap, lavender, vegan",
+        "variants": [{"id": 1, "product_id": id, "title": "Default Title", "price": price, "sku": "LAV-1"}],
+        "options": [{"name": "Title", "values": ["Default Title"]}], "images": []
+    }))
+    .unwrap()
+}
+
+#[tokio::test]
+async fn products_come_from_shopify_webhooks_and_the_api_and_become_knowledge() {
+    let app = spawn_app().await;
+    let owner = app.signup().await;
+    let (integration, secret) = owner.connect_shopify().await;
+    let shop = owner.shop_of(integration).await;
+
+    // Shopify: created, sent again unchanged (no new work), then deleted.
+    let res = post_shopify(
+        &app.base,
+        integration,
+        &shop,
+        "products/create",
+        &shopify_product(632910392, "12.50"),
+        &secret,
+        "p-1",
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    let product = eventually(20, "the product to be saved and embedded", || async {
+        let list: Value = owner.get("/api/v1/products").await.json().await.unwrap();
+        list.as_array().unwrap().first().filter(|p| p["source_status"] == "ready").cloned()
+    })
+    .await;
+    assert_eq!(product["external_id"], "632910392");
+    assert_eq!(product["price_cents"], 1250);
+    assert_eq!(product["url"], json!(format!("https://{shop}/products/lavender-soap-bar")));
+    assert_eq!(product["tags"], json!(["soap", "lavender", "vegan"]));
+    let hits = search(&owner, "is the lavender soap bar free of parabens?", 1).await;
+    assert_eq!(hits[0]["source_id"], product["source_id"], "{hits:?}");
+    assert_eq!(hits[0]["source_kind"], "product");
+    assert!(hits[0]["content"].as_str().unwrap().contains("Price: 12.50."), "{hits:?}");
+
+    let res = post_shopify(
+        &app.base,
+        integration,
+        &shop,
+        "products/update",
+        &shopify_product(632910392, "12.50"),
+        &secret,
+        "p-2",
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    eventually(20, "the update to be processed", || async {
+        let events: Value = owner.get("/api/v1/events?limit=5").await.json().await.unwrap();
+        let text = events.to_string();
+        text.contains("product unchanged").then_some(())
+    })
+    .await;
+
+    let gone = json!({"id": 632910392}).to_string();
+    let res =
+        post_shopify(&app.base, integration, &shop, "products/delete", gone.as_bytes(), &secret, "p-3").await;
+    assert_eq!(res.status(), 200);
+    eventually(20, "the product and its knowledge to go", || async {
+        let list: Value = owner.get("/api/v1/products").await.json().await.unwrap();
+        let sources: Value = owner.get("/api/v1/knowledge/sources").await.json().await.unwrap();
+        (list.as_array().unwrap().is_empty() && sources.as_array().unwrap().is_empty()).then_some(())
+    })
+    .await;
+
+    // The API: created (201), re-sent (200, no work), changed (embedded again), deleted.
+    let body = json!({"external_id": "rose-1", "title": "Rose Hand Cream", "description": "# Rich\n\nShea butter and **rose** oil.",
+                      "description_format": "markdown", "price": "18.00", "currency": "eur",
+                      "url": "https://shop.example/products/rose", "tags": ["cream"]});
+    let res = owner.post("/api/v1/products", body.clone()).await;
+    assert_eq!(res.status(), 201);
+    let saved: Value = res.json().await.unwrap();
+    assert_eq!(saved["embedding"], true);
+    let res = owner.post("/api/v1/products", body.clone()).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.json::<Value>().await.unwrap()["embedding"], false);
+    let mut changed = body.clone();
+    changed["price"] = json!("21.00");
+    let again: Value = owner.post("/api/v1/products", changed).await.json().await.unwrap();
+    assert_eq!(again["embedding"], true);
+    assert_eq!(again["source_id"], saved["source_id"], "one source per product");
+    eventually(20, "the new price to be searchable", || async {
+        let hits = search(&owner, "how much is the rose hand cream?", 1).await;
+        hits.first().filter(|h| h["content"].as_str().unwrap().contains("21.00 EUR")).map(|_| ())
+    })
+    .await;
+    let list: Value = owner.get("/api/v1/products").await.json().await.unwrap();
+    assert_eq!(list[0]["description"], "Rich\nShea butter and rose oil.", "markdown kept as text: {list}");
+
+    // Bad input names the field; a viewer reads but cannot write; another merchant sees nothing.
+    let res =
+        owner.post("/api/v1/products", json!({"external_id": "x", "title": "X", "price": "3.00"})).await;
+    assert_eq!(res.status(), 422);
+    assert!(res.json::<Value>().await.unwrap()["error"]["fields"]["currency"].is_array());
+    let res = owner
+        .post("/api/v1/products", json!({"external_id": "x", "title": "X", "url": "javascript:alert(1)"}))
+        .await;
+    assert_eq!(res.status(), 422);
+    let viewer = app.login(&owner.add_member("viewer").await, PASSWORD).await;
+    assert_eq!(viewer.get("/api/v1/products").await.status(), 200);
+    assert_eq!(viewer.post("/api/v1/products", body.clone()).await.status(), 403);
+    let other = app.signup().await;
+    let theirs: Value = other.get("/api/v1/products").await.json().await.unwrap();
+    assert!(theirs.as_array().unwrap().is_empty());
+    let id = saved["product_id"].as_str().unwrap();
+    assert_eq!(other.delete(&format!("/api/v1/products/{id}")).await.status(), 404);
+    assert_eq!(owner.delete(&format!("/api/v1/products/{id}")).await.status(), 204);
+    assert!(search(&owner, "how much is the rose hand cream?", 3).await.is_empty());
+}

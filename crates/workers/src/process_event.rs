@@ -5,7 +5,7 @@
 
 use apalis::prelude::{AbortError, Attempt, BoxDynError, Data};
 use revive_shared::db::events::{self, Outcome};
-use revive_shared::jobs::ProcessEvent;
+use revive_shared::jobs::{EmbedSource, ProcessEvent};
 use revive_shared::retention::apply::{self, Keys};
 
 use crate::Deps;
@@ -71,6 +71,13 @@ async fn run(job: &ProcessEvent, deps: &Deps) -> revive_shared::Result<&'static 
     let reason = if claimed.rejection.is_some() { None } else { applied.note.as_deref() };
     events::finish(&mut tx, job.event_id, applied.outcome, reason).await?;
     tx.commit().await?;
+    if let Some((source_id, hash)) = &applied.embed {
+        // A push Redis does not take is made up by the sweeper (sources waiting too long).
+        let embed = EmbedSource { merchant_id: job.merchant_id, source_id: *source_id };
+        if let Err(e) = deps.queues.push_embed(embed, hash, std::time::Duration::from_secs(2)).await {
+            tracing::warn!(error = %e, "could not queue a product's embedding; the sweeper will");
+        }
+    }
     Ok(if applied.outcome == Outcome::Processed { "processed" } else { "rejected" })
 }
 

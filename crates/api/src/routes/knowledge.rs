@@ -92,7 +92,12 @@ impl SourceIn {
 
 /// Queues a source's embedding job. A Redis that does not answer loses nothing: the sweeper
 /// pushes sources that have waited too long.
-async fn queue_embedding(state: &AppState, principal: &Principal, source: uuid::Uuid, hash: &[u8]) {
+pub(crate) async fn queue_embedding(
+    state: &AppState,
+    principal: &Principal,
+    source: uuid::Uuid,
+    hash: &[u8],
+) {
     let job = EmbedSource { merchant_id: principal.merchant(), source_id: source };
     if let Err(e) = state.queues.push_embed(job, hash, Duration::from_millis(1500)).await {
         tracing::warn!(error = %e, source_id = %source, "could not queue the embedding job; the sweeper will");

@@ -13,6 +13,7 @@ pub mod integrations;
 pub mod knowledge;
 pub mod merchant;
 pub mod openapi;
+pub mod products;
 pub mod scheduled;
 pub mod settings;
 pub mod shopify_webhook;
@@ -53,7 +54,8 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(whatsapp_account::router())
         .merge(knowledge::router())
         .merge(conversation::router())
-        .merge(simulator::router());
+        .merge(simulator::router())
+        .merge(products::router());
     let (api, doc) = api.split_for_parts();
 
     Router::new()

@@ -16,6 +16,7 @@ pub mod knowledge;
 pub mod merchants;
 pub mod message_status;
 pub mod orders;
+pub mod products;
 pub mod retention;
 pub mod scheduled;
 pub mod sending;

@@ -217,6 +217,7 @@ pub fn normalize(item: &Value, key: Option<&str>) -> Result<(String, Normalized)
         fulfillment: None,
         consent,
         privacy: None,
+        product: None,
     };
     Ok((external_id, Normalized { event, contact, rejection: None }))
 }

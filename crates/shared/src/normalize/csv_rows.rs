@@ -465,6 +465,7 @@ fn parse_cells(
         fulfillment: None,
         consent,
         privacy: None,
+        product: None,
     };
     let normalized = Normalized { event, contact: Contact { phone: Some(phone), email }, rejection: None };
     Ok(CsvRow {

@@ -68,13 +68,18 @@ pub enum EventType {
     PrivacyCustomerRedact,
     #[serde(rename = "privacy.shop_redact")]
     PrivacyShopRedact,
+    /// A catalog product was created or changed: it becomes knowledge the bot answers from.
+    #[serde(rename = "product.updated")]
+    ProductUpdated,
+    #[serde(rename = "product.deleted")]
+    ProductDeleted,
     /// A topic Revive does not act on; stored so nothing acknowledged disappears.
     #[serde(rename = "ignored")]
     Ignored,
 }
 
 impl EventType {
-    pub const ALL: [EventType; 15] = [
+    pub const ALL: [EventType; 17] = [
         EventType::OrderCreated,
         EventType::OrderPaid,
         EventType::OrderUpdated,
@@ -89,6 +94,8 @@ impl EventType {
         EventType::PrivacyDataRequest,
         EventType::PrivacyCustomerRedact,
         EventType::PrivacyShopRedact,
+        EventType::ProductUpdated,
+        EventType::ProductDeleted,
         EventType::Ignored,
     ];
 
@@ -108,6 +115,8 @@ impl EventType {
             EventType::PrivacyDataRequest => "privacy.data_request",
             EventType::PrivacyCustomerRedact => "privacy.customer_redact",
             EventType::PrivacyShopRedact => "privacy.shop_redact",
+            EventType::ProductUpdated => "product.updated",
+            EventType::ProductDeleted => "product.deleted",
             EventType::Ignored => "ignored",
         }
     }
@@ -179,6 +188,25 @@ pub struct NormalizedEvent {
     pub consent: Vec<ConsentSignal>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub privacy: Option<PrivacyRequest>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product: Option<ProductFacts>,
+}
+
+/// A catalog product as the store describes it (Shopify's product webhooks).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ProductFacts {
+    pub external_id: String,
+    /// Empty for a deletion, which names only the id.
+    pub title: String,
+    /// Plain text (Shopify's `body_html` without its markup).
+    pub description: Option<String>,
+    /// The storefront path's last part (`/products/{handle}`).
+    pub handle: Option<String>,
+    /// The first variant's price, in minor units (Shopify sends no currency with products: two
+    /// decimals are assumed, as for most currencies).
+    pub price_minor: Option<i64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]

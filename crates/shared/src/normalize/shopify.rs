@@ -10,8 +10,8 @@ use serde_json::Value;
 
 use super::{
     Channel, ConsentSignal, Contact, CustomerFacts, EventType, FinancialStatus, FulfillmentFacts, LineItem,
-    Normalized, NormalizedEvent, OrderFacts, PhoneCandidate, PrivacyRequest, ShipmentStatus, Source,
-    full_name, lenient_enum, money, non_empty, parse_time, pick_phone,
+    Normalized, NormalizedEvent, OrderFacts, PhoneCandidate, PrivacyRequest, ProductFacts, ShipmentStatus,
+    Source, full_name, lenient_enum, money, non_empty, parse_time, pick_phone,
 };
 
 /// The topics Revive acts on. Anything else is stored as `ignored`.
@@ -34,6 +34,9 @@ pub const TOPICS: &[&str] = &[
     "customers/data_request",
     "customers/redact",
     "shop/redact",
+    "products/create",
+    "products/update",
+    "products/delete",
 ];
 
 /// Normalizes one delivery. `triggered_at` (the `X-Shopify-Triggered-At` header) stands in for
@@ -51,6 +54,7 @@ pub fn normalize(topic: &str, body: &[u8], triggered_at: Option<DateTime<Utc>>) 
             fulfillment: None,
             consent: Vec::new(),
             privacy: None,
+            product: None,
         },
         contact: Contact::default(),
         rejection: None,
@@ -62,6 +66,7 @@ pub fn normalize(topic: &str, body: &[u8], triggered_at: Option<DateTime<Utc>>) 
     };
     let v = &value;
     match topic.as_str() {
+        "products/create" | "products/update" | "products/delete" => product(&topic, v, &mut out),
         "orders/create" | "orders/paid" | "orders/updated" | "orders/fulfilled" | "orders/cancelled" => {
             out.event.event_type = match topic.as_str() {
                 "orders/create" => EventType::OrderCreated,
@@ -195,6 +200,49 @@ impl OrderFacts {
             items: Vec::new(),
         }
     }
+}
+
+fn product(topic: &str, v: &Value, out: &mut Normalized) {
+    let Some(external_id) = id(v, "id") else {
+        out.rejection = Some("the product has no id".into());
+        return;
+    };
+    if topic == "products/delete" {
+        out.event.event_type = EventType::ProductDeleted;
+        out.event.product = Some(ProductFacts {
+            external_id,
+            title: String::new(),
+            description: None,
+            handle: None,
+            price_minor: None,
+            tags: Vec::new(),
+        });
+        return;
+    }
+    let Some(title) = non_empty(str(v, "title")) else {
+        out.rejection = Some("the product has no title".into());
+        return;
+    };
+    out.event.event_type = EventType::ProductUpdated;
+    out.event.occurred_at = time(v, "updated_at").or(out.event.occurred_at);
+    let price = v
+        .get("variants")
+        .and_then(Value::as_array)
+        .and_then(|variants| variants.iter().find_map(|x| str(x, "price")))
+        .and_then(|p| money::parse_minor(p, "USD").ok());
+    out.event.product = Some(ProductFacts {
+        external_id,
+        title,
+        description: str(v, "body_html")
+            .map(crate::ai::chunk::html_to_text)
+            .map(|t| t.trim().to_owned())
+            .filter(|t| !t.is_empty()),
+        handle: non_empty(str(v, "handle")),
+        price_minor: price,
+        tags: str(v, "tags")
+            .map(|t| t.split(',').map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned).collect())
+            .unwrap_or_default(),
+    });
 }
 
 fn order(v: &Value, out: &mut Normalized) {
@@ -604,9 +652,31 @@ mod tests {
     }
 
     #[test]
+    fn products_become_catalog_facts_and_a_deletion_names_the_id() {
+        let body = br#"{"id": 632910392, "title": "IPod Nano - 8GB", "handle": "ipod-nano",
+            "body_html": "<p>It's the small iPod with <b>one</b> very big idea: Video.</p>",
+            "updated_at": "2026-11-02T10:00:00-05:00", "tags": "Emotive, Flash Memory, , MP3",
+            "variants": [{"id": 808950810, "price": "199.00"}, {"id": 49148385, "price": "209.00"}]}"#;
+        let n = normalize("products/update", body, None);
+        assert_eq!(n.rejection, None);
+        assert_eq!(n.event.event_type, EventType::ProductUpdated);
+        let p = n.event.product.expect("product facts");
+        assert_eq!(p.external_id, "632910392");
+        assert_eq!(p.description.as_deref(), Some("It's the small iPod with one very big idea: Video."));
+        assert_eq!((p.price_minor, p.handle.as_deref()), (Some(19900), Some("ipod-nano")));
+        assert_eq!(p.tags, ["Emotive", "Flash Memory", "MP3"]);
+
+        let n = normalize("products/delete", br#"{"id": 632910392}"#, None);
+        assert_eq!(n.event.event_type, EventType::ProductDeleted);
+        assert_eq!(n.event.product.map(|p| p.external_id).as_deref(), Some("632910392"));
+        assert!(normalize("products/create", br#"{"title": "no id"}"#, None).rejection.is_some());
+        assert!(normalize("products/create", br#"{"id": 5}"#, None).rejection.is_some());
+    }
+
+    #[test]
     fn unknown_topics_and_broken_bodies_never_panic() {
         let t = at("2026-01-01T00:00:00Z");
-        let n = normalize("products/update", b"{}", t);
+        let n = normalize("collections/update", b"{}", t);
         assert_eq!(n.event.event_type, EventType::Ignored);
         assert_eq!(n.event.occurred_at, t);
         assert_eq!(n.rejection, None);

@@ -20,6 +20,9 @@ pub struct Applied {
     pub outcome: Outcome,
     /// A short note when something the merchant may wonder about happened (or did not).
     pub note: Option<String>,
+    /// A product's knowledge source whose text changed: the caller queues its embedding (with
+    /// this content hash) once the transaction is committed.
+    pub embed: Option<(uuid::Uuid, Vec<u8>)>,
 }
 
 pub struct Keys<'a> {
@@ -120,8 +123,44 @@ pub async fn apply(tx: &mut TenantTx, keys: &Keys<'_>, id: EventId, claimed: &Cl
         }
     }
 
+    let mut embed = None;
+    if let Some(product) = &event.product {
+        match event.event_type {
+            EventType::ProductUpdated => {
+                let domain = crate::db::products::shop_domain(tx).await?;
+                let saved = crate::db::products::save(tx, &new_product(product, domain.as_deref())).await?;
+                embed = saved.embed.map(|hash| (saved.source_id, hash));
+                if embed.is_none() {
+                    notes.push("product unchanged: its knowledge is kept".into());
+                }
+            }
+            EventType::ProductDeleted => {
+                if !crate::db::products::delete_external(tx, &product.external_id).await? {
+                    notes.push("deleted a product Revive did not have".into());
+                }
+            }
+            _ => {}
+        }
+    }
+
     let outcome = if claimed.rejection.is_some() { Outcome::Rejected } else { Outcome::Processed };
-    Ok(Applied { outcome, note: (!notes.is_empty()).then(|| notes.join("; ")) })
+    Ok(Applied { outcome, note: (!notes.is_empty()).then(|| notes.join("; ")), embed })
+}
+
+/// A Shopify product as the catalog keeps it; its link is the storefront's product page.
+fn new_product(
+    p: &crate::normalize::ProductFacts,
+    shop_domain: Option<&str>,
+) -> crate::db::products::NewProduct {
+    crate::db::products::NewProduct {
+        external_id: p.external_id.clone(),
+        title: p.title.clone(),
+        description: p.description.clone(),
+        url: shop_domain.zip(p.handle.as_deref()).map(|(d, h)| format!("https://{d}/products/{h}")),
+        price_cents: p.price_minor,
+        currency: None,
+        tags: p.tags.clone(),
+    }
 }
 
 impl EventType {
