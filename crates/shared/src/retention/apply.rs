@@ -134,10 +134,11 @@ pub async fn apply(tx: &mut TenantTx, keys: &Keys<'_>, id: EventId, claimed: &Cl
                     notes.push("product unchanged: its knowledge is kept".into());
                 }
             }
-            EventType::ProductDeleted
-                if !crate::db::products::delete_external(tx, &product.external_id).await? =>
-            {
-                notes.push("deleted a product Revive did not have".into());
+            EventType::ProductDeleted => {
+                let deleted = crate::db::products::delete_external(tx, &product.external_id).await?;
+                if !deleted {
+                    notes.push("deleted a product Revive did not have".into());
+                }
             }
             _ => {}
         }
