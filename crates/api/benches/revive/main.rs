@@ -287,7 +287,8 @@ same query with index scans off).\n\n\
 | what | p50 | p95 |\n|---|---:|---:|\n\
 | HNSW search, k = 10 | {:.2} ms | {:.2} ms |\n\
 | exact search of the merchant's chunks, k = 10 | {:.2} ms | |\n\
-| a whole turn's decision with the local providers (intent, embedding, search, reply, guardrails) | {:.2} ms | {:.2} ms |\n\n\
+| a whole turn's decision with the local providers (intent, embedding, search, reply, guardrails) | {:.2} ms | {:.2} ms |\n\
+| {hosted} turns with a hosted model behind a mock ({chat_ms} ms per chat call, {embed_ms} ms per embedding): time beyond the mock's {fixed_ms} ms | {:.2} ms | {:.2} ms |\n\n\
 Recall@10 of the HNSW search against the exact one: **{:.3}**.\n",
         raw.rate,
         raw.p50_ms,
@@ -315,10 +316,16 @@ Recall@10 of the HNSW search against the exact one: **{:.3}**.\n",
         retrieval.exact_p50_ms,
         retrieval.turn_p50_ms,
         retrieval.turn_p95_ms,
+        retrieval.hosted_overhead_p50_ms,
+        retrieval.hosted_overhead_p95_ms,
         retrieval.recall_at_10,
         chunks = retrieval::CHUNKS,
         merchants = retrieval::MERCHANTS,
         queries = retrieval::MERCHANTS * retrieval::QUERIES_PER_MERCHANT,
+        hosted = retrieval::HOSTED_TURNS,
+        chat_ms = retrieval::MOCK_CHAT.as_millis(),
+        embed_ms = retrieval::MOCK_EMBED.as_millis(),
+        fixed_ms = (retrieval::MOCK_CHAT * 2 + retrieval::MOCK_EMBED).as_millis(),
         orders = retention::ORDERS,
         workers = retention::WORKER_CONCURRENCY,
         meta_ms = retention::META_LATENCY.as_millis(),

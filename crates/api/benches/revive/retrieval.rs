@@ -1,7 +1,8 @@
 //! Retrieval at scale: `CHUNKS` knowledge chunks spread over `MERCHANTS` merchants (the built-in
 //! 1536-dimension embedder), searched through the HNSW index as the conversation does, against an
 //! exact search of the same merchant's chunks; and the time of a whole conversation turn's
-//! decision with the local providers.
+//! decision with the local providers, and with a hosted model behind a mock of fixed latency
+//! (what Revive adds to the model's own time).
 
 use std::time::{Duration, Instant};
 
@@ -23,6 +24,71 @@ pub struct Retrieval {
     pub load_secs: f64,
     pub turn_p50_ms: f64,
     pub turn_p95_ms: f64,
+    /// Hosted turns: their time minus the mock's fixed latencies.
+    pub hosted_overhead_p50_ms: f64,
+    pub hosted_overhead_p95_ms: f64,
+}
+
+/// The mock model's fixed latency per chat completion (a turn makes two: intent and reply) and
+/// per embedding request (one: the question).
+pub const MOCK_CHAT: Duration = Duration::from_millis(150);
+pub const MOCK_EMBED: Duration = Duration::from_millis(50);
+/// Hosted turns measured (each takes at least the mock's 350 ms).
+pub const HOSTED_TURNS: usize = 40;
+
+/// An OpenAI-compatible mock with fixed latency: embeddings by the built-in embedder (so the
+/// bench's chunks are found), intents `product_question`, replies quoting the first passage.
+struct FixedModel;
+
+impl wiremock::Respond for FixedModel {
+    fn respond(&self, req: &wiremock::Request) -> wiremock::ResponseTemplate {
+        let body: serde_json::Value = serde_json::from_slice(&req.body).unwrap();
+        if req.url.path().ends_with("/embeddings") {
+            let data: Vec<serde_json::Value> = body["input"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .enumerate()
+                .map(|(i, t)| {
+                    serde_json::json!({"object": "embedding", "index": i,
+                        "embedding": revive_shared::ai::embed::hash_embed(t.as_str().unwrap())})
+                })
+                .collect();
+            return wiremock::ResponseTemplate::new(200)
+                .set_delay(MOCK_EMBED)
+                .set_body_json(serde_json::json!({"object": "list", "data": data, "model": body["model"],
+                    "usage": {"prompt_tokens": 10, "total_tokens": 10}}));
+        }
+        let content = if body["response_format"]["json_schema"]["name"] == "classify" {
+            serde_json::json!({"intent": "product_question", "confidence": 0.9})
+        } else {
+            let context = body["messages"][1]["content"].as_str().unwrap_or_default();
+            let first =
+                context.lines().find_map(|l| l.split_once("]: ").map(|(_, t)| t)).unwrap_or("Not sure.");
+            serde_json::json!({"reply": first, "action": "continue", "cited_chunk_ids": [], "summary": "A question."})
+        };
+        wiremock::ResponseTemplate::new(200).set_delay(MOCK_CHAT).set_body_json(serde_json::json!({
+            "id": "chatcmpl-bench", "object": "chat.completion", "created": 1, "model": body["model"],
+            "choices": [{"index": 0, "finish_reason": "stop",
+                         "message": {"role": "assistant", "content": content.to_string()}}],
+            "usage": {"prompt_tokens": 300, "completion_tokens": 40, "total_tokens": 340}}))
+    }
+}
+
+/// The hosted providers against [`FixedModel`]; the embedding model keeps the built-in one's name
+/// because the mock embeds with it.
+async fn hosted_ai() -> (revive_shared::providers::Ai, wiremock::MockServer) {
+    let server = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::method("POST")).respond_with(FixedModel).mount(&server).await;
+    let settings = revive_shared::config::AiSettings {
+        api_key: Some("sk-bench".to_owned().into()),
+        base_url: format!("{}/v1", server.uri()),
+        chat_model: "bench-chat".into(),
+        embedding_model: revive_shared::ai::embed::LOCAL_MODEL.into(),
+        timeout_secs: 30,
+        reembed: false,
+    };
+    (revive_shared::providers::Ai::from_settings(&settings).unwrap(), server)
 }
 
 const PRODUCTS: &[&str] = &[
@@ -166,7 +232,32 @@ pub async fn run(db: &Db) -> Retrieval {
             drop(tx); // not committed: rolled back
         }
     }
-    for v in [&mut hnsw, &mut exact, &mut turns] {
+    // The same decisions with a hosted model of fixed latency: the overhead is the rest.
+    let (hosted, _server) = hosted_ai().await;
+    let fixed = MOCK_CHAT * 2 + MOCK_EMBED;
+    let mut overhead = Vec::new();
+    for n in 0..HOSTED_TURNS {
+        let (m, merchant) = (n % tenants.len(), tenants[n % tenants.len()]);
+        let question =
+            format!("does the {} {}?", PRODUCTS[(n * 7 + m) % PRODUCTS.len()], FACTS[n % FACTS.len()]);
+        let mut tx = db.begin(merchant).await.unwrap();
+        let conversation = Conversation {
+            id: uuid::Uuid::nil(),
+            customer_id: CustomerId::new(),
+            state: "bot".into(),
+            summary: None,
+        };
+        let message =
+            Unhandled { id: uuid::Uuid::nil(), kind: "text".into(), body: Some(question), waited_secs: 10.0 };
+        let t = Instant::now();
+        let plan = conversation::plan(&mut tx, &hosted, &conversation, &[message], chrono::Utc::now())
+            .await
+            .unwrap();
+        overhead.push(t.elapsed().saturating_sub(fixed));
+        assert!(matches!(plan, Plan::Reply(_)));
+        drop(tx); // not committed: rolled back
+    }
+    for v in [&mut hnsw, &mut exact, &mut turns, &mut overhead] {
         v.sort();
     }
     // The bench merchants go (their chunks with them): the test database stays small.
@@ -184,5 +275,7 @@ pub async fn run(db: &Db) -> Retrieval {
         load_secs,
         turn_p50_ms: pct(&turns, 0.5),
         turn_p95_ms: pct(&turns, 0.95),
+        hosted_overhead_p50_ms: pct(&overhead, 0.5),
+        hosted_overhead_p95_ms: pct(&overhead, 0.95),
     }
 }
