@@ -614,3 +614,78 @@ async fn the_simulator_plays_a_customer_of_a_sandbox_store_through_the_real_webh
     tx.commit().await.unwrap();
     assert_eq!(owner.post("/api/v1/simulator/messages", json!({"text": "hi"})).await.status(), 409);
 }
+
+#[tokio::test]
+async fn outside_the_window_an_agent_answers_with_an_approved_template() {
+    let c = Chat::new().await;
+    let (_, key) = c.owner.create_key(&["events:write"]).await;
+    let event = json!({"type": "order.created", "external_id": "tpl-1",
+        "occurred_at": chrono::Utc::now().to_rfc3339(),
+        "order": {"id": "T-1", "number": "#1042", "items": [{"title": "Lavender soap"}]},
+        "customer": {"phone": "+4915112345660", "name": "Ana Lima", "marketing_consent": true}});
+    let res = reqwest::Client::new()
+        .post(c.app.url("/api/v1/events"))
+        .header("x-api-key", &key)
+        .json(&event)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 202);
+    eventually(15, "the order", || async {
+        let n: Vec<(i64,)> = c.query("select count(*) from orders where order_number = '#1042'").await;
+        (n[0].0 == 1).then_some(())
+    })
+    .await;
+    c.say("4915112345660", "The soap arrived broken").await;
+    c.reply("4915112345660", 1).await;
+    c.settled().await;
+    // Two days later: the customer's window has closed.
+    let ids: Vec<(uuid::Uuid,)> =
+        c.query("update conversations set last_inbound_at = now() - interval '2 days' returning id").await;
+    let path = format!("/api/v1/conversations/{}/reply", ids[0].0);
+    let res = c.owner.post(&path, json!({"text": "Any news?"})).await;
+    assert_eq!(res.status(), 409);
+
+    let template = json!({"flow": "checkin", "name": "agent_follow_up", "language": "en", "category": "utility",
+        "body": "Hi {{first_name}}, about order {{order_number}}: we have news for you.",
+        "meta_template_name": "agent_follow_up"});
+    let created: Value = c.owner.post("/api/v1/templates", template).await.json().await.unwrap();
+    let template_id = created["id"].as_str().unwrap().to_owned();
+    let res = c.owner.post(&path, json!({"template_id": template_id})).await;
+    assert_eq!(res.status(), 422, "a draft cannot be sent");
+    let res = c.owner.patch(&format!("/api/v1/templates/{template_id}"), json!({"status": "approved"})).await;
+    assert_eq!(res.status(), 200);
+    let res = c.owner.post(&path, json!({"template_id": template_id})).await;
+    assert_eq!(res.status(), 201);
+    let sent: Vec<Value> = c
+        .meta
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| serde_json::from_slice::<Value>(&r.body).unwrap())
+        .filter(|b| b["type"] == "template")
+        .collect();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0]["template"]["name"], "agent_follow_up");
+    assert_eq!(sent[0]["to"], "4915112345660");
+    let params = &sent[0]["template"]["components"][0]["parameters"];
+    assert_eq!(
+        (params[0]["text"].as_str(), params[1]["text"].as_str()),
+        (Some("Ana"), Some("#1042")),
+        "{sent:?}"
+    );
+    let rows: Vec<(String, Option<String>)> =
+        c.query("select kind, body from messages where sent_by = 'agent'").await;
+    assert_eq!(rows[0].0, "template");
+    assert_eq!(rows[0].1.as_deref(), Some("Hi Ana, about order #1042: we have news for you."));
+
+    // Neither or both is a 422; a customer who said STOP gets no template.
+    assert_eq!(c.owner.post(&path, json!({})).await.status(), 422);
+    assert_eq!(c.owner.post(&path, json!({"text": "x", "template_id": template_id})).await.status(), 422);
+    c.say("4915112345660", "STOP").await;
+    c.settled().await;
+    let _: Vec<(uuid::Uuid,)> =
+        c.query("update conversations set last_inbound_at = now() - interval '2 days' returning id").await;
+    assert_eq!(c.owner.post(&path, json!({"template_id": template_id})).await.status(), 409);
+}

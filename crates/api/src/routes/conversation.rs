@@ -8,9 +8,9 @@ use axum::http::StatusCode;
 use revive_shared::ai::intent::Intent;
 use revive_shared::crypto::Scope;
 use revive_shared::db::conversations::{self, Message, Summary};
-use revive_shared::db::{audit, customers, whatsapp_accounts};
+use revive_shared::db::{audit, customers, templates, whatsapp_accounts};
 use revive_shared::role::Role;
-use revive_shared::whatsapp::{TextMessage, Transport, WhatsApp};
+use revive_shared::whatsapp::{TemplateMessage, TextMessage, Transport, WhatsApp};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
@@ -123,13 +123,24 @@ async fn release(
     set_state(&state, &principal, id, "bot").await
 }
 
+/// Free text, or (outside the 24-hour window, where WhatsApp accepts nothing else) an approved
+/// template: exactly one of the two.
 #[derive(Deserialize, Validate, ToSchema)]
 pub struct ReplyIn {
     #[validate(
         length(min = 1, max = 4096, message = "must be 1 to 4096 characters"),
         custom(function = "crate::extract::json::non_blank")
     )]
-    pub text: String,
+    pub text: Option<String>,
+    /// An approved template (with its Meta name); its variables are filled from the customer and
+    /// their latest order, as the flows do.
+    pub template_id: Option<uuid::Uuid>,
+}
+
+/// What an agent's reply sends.
+enum Outgoing {
+    Text(String),
+    Template { name: String, language: String, params: Vec<String> },
 }
 
 #[derive(Serialize, ToSchema)]
@@ -141,8 +152,9 @@ pub struct ReplyOut {
 }
 
 /// An agent's reply by hand. Free text goes only inside the customer's 24-hour window (409
-/// outside it: WhatsApp would refuse it). Taking over first is not required, but replying does
-/// not release the conversation to the bot.
+/// outside it: WhatsApp would refuse it); an approved template goes any time the customer's
+/// consent allows it. Taking over first is not required, but replying does not release the
+/// conversation to the bot.
 #[utoipa::path(post, path = "/api/v1/conversations/{id}/reply", tag = "conversations", security(("session" = []), ("api_key" = [])),
     params(("id" = Uuid, Path)), request_body = ReplyIn,
     responses((status = 201, body = ReplyOut), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
@@ -155,19 +167,28 @@ async fn reply(
     principal.require(Scope::ConversationsWrite, Role::Agent)?;
     let mut tx = state.db.begin(principal.merchant()).await?;
     let conversation = conversations::summary(&mut tx, id, state.clock.now()).await?;
-    if !conversation.window_open {
-        return Err(ApiError::Conflict(
-            "the customer has not written in the last 24 hours: WhatsApp accepts only a template now",
-        ));
-    }
+    let (outgoing, body) = match (req.text, req.template_id) {
+        (Some(text), None) => {
+            if !conversation.window_open {
+                return Err(ApiError::Conflict(
+                    "the customer has not written in the last 24 hours: WhatsApp accepts only a template now",
+                ));
+            }
+            let text = text.trim().to_owned();
+            (Outgoing::Text(text.clone()), text)
+        }
+        (None, Some(template_id)) => template_reply(&mut tx, template_id, conversation.customer_id).await?,
+        _ => return Err(ApiError::field("text", "send either text or template_id")),
+    };
+    let kind = if matches!(outgoing, Outgoing::Text(_)) { "text" } else { "template" };
     let message =
-        conversations::record_agent_reply(&mut tx, id, conversation.customer_id, req.text.trim()).await?;
+        conversations::record_agent_reply(&mut tx, id, conversation.customer_id, &body, kind).await?;
     audit::record(
         &mut tx,
         &principal.actor(),
         "conversation.reply",
         Some(("conversation", id.to_string())),
-        json!({}),
+        json!({"kind": kind}),
     )
     .await?;
     let account = whatsapp_accounts::current(&mut tx, &state.config.cipher).await?;
@@ -176,8 +197,16 @@ async fn reply(
 
     let transport = Transport::for_account(account, &state.http, &state.config.whatsapp);
     let callback = message.to_string();
-    let result =
-        transport.send_text(&TextMessage { to: &phone, body: req.text.trim(), callback: &callback }).await;
+    let result = match &outgoing {
+        Outgoing::Text(text) => {
+            transport.send_text(&TextMessage { to: &phone, body: text, callback: &callback }).await
+        }
+        Outgoing::Template { name, language, params } => {
+            let message =
+                TemplateMessage { to: &phone, template: name, language, params, callback: &callback };
+            transport.send_template(&message).await
+        }
+    };
     let mut tx = state.db.begin(principal.merchant()).await?;
     let out = match result {
         Ok(sent) => {
@@ -193,6 +222,33 @@ async fn reply(
     };
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(out)))
+}
+
+/// An approved template filled for this customer, if their consent allows its category.
+async fn template_reply(
+    tx: &mut revive_shared::db::TenantTx,
+    template_id: uuid::Uuid,
+    customer: revive_shared::ids::CustomerId,
+) -> ApiResult<(Outgoing, String)> {
+    let template = templates::get(tx, template_id).await.map_err(|e| match e {
+        revive_shared::Error::NotFound => ApiError::field("template_id", "no such template"),
+        other => other.into(),
+    })?;
+    let Some(name) = template.meta_template_name.filter(|_| template.status == "approved") else {
+        return Err(ApiError::field("template_id", "must be an approved template with its Meta name"));
+    };
+    let target = conversations::template_target(tx, customer).await?;
+    let consented = match template.category.as_str() {
+        "marketing" => target.consent_marketing,
+        _ => target.consent_utility,
+    };
+    if !consented {
+        return Err(ApiError::Conflict(
+            "the customer has not agreed to messages of this template's category",
+        ));
+    }
+    let (text, params) = revive_shared::retention::send::render_values(&template.body, &target.values);
+    Ok((Outgoing::Template { name, language: template.language, params }, text))
 }
 
 #[derive(Deserialize, Validate, ToSchema)]

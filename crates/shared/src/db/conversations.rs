@@ -345,16 +345,18 @@ pub async fn record_agent_reply(
     conversation: uuid::Uuid,
     customer: CustomerId,
     body: &str,
+    kind: &str,
 ) -> Result<uuid::Uuid> {
     let merchant = tx.merchant();
     let id = sqlx::query_scalar!(
         "insert into messages (merchant_id, conversation_id, customer_id, direction, kind, body, status, sent_by)
-         values ($1, $2, $3, 'outbound', 'text', $4, 'pending', 'agent')
+         values ($1, $2, $3, 'outbound', $5, $4, 'pending', 'agent')
          returning id",
         merchant.0,
         conversation,
         customer.0,
-        body
+        body,
+        kind
     )
     .fetch_one(tx.conn())
     .await?;
@@ -444,4 +446,41 @@ pub async fn of_customer(tx: &mut TenantTx, customer: CustomerId) -> Result<Opti
         .fetch_optional(tx.conn())
         .await?;
     Ok(id)
+}
+
+/// What an agent's template reply needs about the customer: their consent, and the values of the
+/// template's variables (from their latest order).
+pub struct TemplateTarget {
+    pub consent_utility: bool,
+    pub consent_marketing: bool,
+    pub values: crate::retention::send::Values,
+}
+
+pub async fn template_target(tx: &mut TenantTx, customer: CustomerId) -> Result<TemplateTarget> {
+    let row = sqlx::query!(
+        r#"select split_part(c.name, ' ', 1) as first_name, c.name, c.consent_utility, c.consent_marketing,
+                  m.name as "store!", o.order_number as "order_number?",
+                  (select li.title from order_line_items li where li.order_id = o.id
+                   order by li.unit_price_cents * li.quantity desc nulls last, li.title limit 1) as product
+           from customers c
+           join merchants m on m.id = c.merchant_id
+           left join lateral (select id, order_number from orders where customer_id = c.id
+                              order by coalesce(placed_at, created_at) desc limit 1) o on true
+           where c.id = $1"#,
+        customer.0
+    )
+    .fetch_optional(tx.conn())
+    .await?
+    .ok_or(crate::Error::NotFound)?;
+    Ok(TemplateTarget {
+        consent_utility: row.consent_utility,
+        consent_marketing: row.consent_marketing,
+        values: crate::retention::send::Values {
+            first_name: row.first_name,
+            name: row.name,
+            order_number: row.order_number,
+            product: row.product,
+            store: row.store,
+        },
+    })
 }

@@ -27,20 +27,48 @@ pub fn default_body(flow: &str) -> &'static str {
     }
 }
 
-/// Fills `{{variables}}`; returns the text and the values in order (Meta's body parameters).
-pub fn render(body: &str, ctx: &SendContext) -> (String, Vec<String>) {
-    let value = |name: &str| -> String {
+/// What a template's `{{variables}}` are filled with for one customer.
+#[derive(Debug, Clone, Default)]
+pub struct Values {
+    pub first_name: Option<String>,
+    pub name: Option<String>,
+    pub order_number: Option<String>,
+    pub product: Option<String>,
+    pub store: String,
+}
+
+impl Values {
+    fn get(&self, name: &str) -> String {
         match name {
             "first_name" => {
-                ctx.first_name.clone().filter(|s| !s.is_empty()).unwrap_or_else(|| "there".into())
+                self.first_name.clone().filter(|s| !s.is_empty()).unwrap_or_else(|| "there".into())
             }
-            "name" => ctx.customer_name.clone().unwrap_or_else(|| "there".into()),
-            "order_number" => ctx.order_number.clone().unwrap_or_default(),
-            "product" => ctx.product.clone().unwrap_or_else(|| "your order".into()),
-            "store" => ctx.merchant_name.clone(),
+            "name" => self.name.clone().unwrap_or_else(|| "there".into()),
+            "order_number" => self.order_number.clone().unwrap_or_default(),
+            "product" => self.product.clone().unwrap_or_else(|| "your order".into()),
+            "store" => self.store.clone(),
             _ => String::new(),
         }
-    };
+    }
+}
+
+/// Fills `{{variables}}`; returns the text and the values in order (Meta's body parameters).
+pub fn render(body: &str, ctx: &SendContext) -> (String, Vec<String>) {
+    render_values(
+        body,
+        &Values {
+            first_name: ctx.first_name.clone(),
+            name: ctx.customer_name.clone(),
+            order_number: ctx.order_number.clone(),
+            product: ctx.product.clone(),
+            store: ctx.merchant_name.clone(),
+        },
+    )
+}
+
+/// As [`render`], from values gathered elsewhere (an agent's template reply).
+pub fn render_values(body: &str, values: &Values) -> (String, Vec<String>) {
+    let value = |name: &str| values.get(name);
     let mut text = String::with_capacity(body.len() + 32);
     let mut params = Vec::new();
     let mut rest = body;
