@@ -90,6 +90,7 @@ impl Application {
 
         let ai = revive_shared::providers::Ai::from_settings(&config.ai)
             .context("setting up the model provider")?;
+        let live = crate::live::Live::spawn(config.database_url.clone());
         let limiters = Arc::new(Limiters::new(&config.rate_limits));
         rate_limit::spawn_janitor(limiters.clone());
         let state = AppState {
@@ -102,6 +103,7 @@ impl Application {
             clock,
             http: revive_shared::whatsapp::Meta::http_client(),
             ai,
+            live,
         };
         if let Some(demo) = &state.config.demo_seed {
             seed::demo_merchant(&state.db, demo).await.context("seeding the demo merchant")?;
@@ -122,6 +124,12 @@ impl Application {
     /// Serves until `shutdown` resolves, then lets in-flight requests and jobs finish.
     pub async fn serve(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
+        // Event streams never end by themselves: they are closed when the shutdown begins.
+        let live = self.state.live.clone();
+        let shutdown = async move {
+            shutdown.await;
+            live.close();
+        };
         let served = axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await;
         if let Some(workers) = self.workers {
             let _ = workers.stop.send(true);

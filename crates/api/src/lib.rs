@@ -5,6 +5,7 @@ pub mod app;
 pub mod error;
 pub mod extract;
 pub mod ingest;
+pub mod live;
 pub mod rate_limit;
 pub mod routes;
 pub mod seed;

@@ -23,4 +23,6 @@ pub struct AppState {
     pub http: reqwest::Client,
     /// The model providers (knowledge search embeds the question with the same model).
     pub ai: revive_shared::providers::Ai,
+    /// Live updates for the dashboards' event streams.
+    pub live: crate::live::Live,
 }

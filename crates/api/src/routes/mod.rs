@@ -1,16 +1,19 @@
 //! One router per feature, merged here. Public routes carry the per-IP limit; authenticated
 //! ones are limited per key / merchant in the auth extractor.
 
+pub mod analytics;
 pub mod api_keys;
 pub mod audit;
 pub mod auth;
 pub mod conversation;
+pub mod customers;
 pub mod dashboard;
 pub mod events;
 pub mod health;
 pub mod imports;
 pub mod integrations;
 pub mod knowledge;
+pub mod live;
 pub mod merchant;
 pub mod openapi;
 pub mod products;
@@ -55,7 +58,10 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(knowledge::router())
         .merge(conversation::router())
         .merge(simulator::router())
-        .merge(products::router());
+        .merge(products::router())
+        .merge(live::router())
+        .merge(customers::router())
+        .merge(analytics::router());
     let (api, doc) = api.split_for_parts();
 
     Router::new()

@@ -50,6 +50,13 @@ pub struct SettingsChange {
     pub max_discount_percent: Option<Option<i32>>,
     #[validate(range(min = 1, max = 90, message = "must be 1 to 90 days"))]
     pub attribution_window_days: Option<i32>,
+    /// Percent of customers per flow held out as a control group (0 to 50).
+    #[validate(range(min = 0, max = 50, message = "must be 0 to 50"))]
+    pub holdout_percent: Option<i32>,
+    /// Delete message bodies after this many days; send `null` to keep them.
+    #[serde(default, with = "double_option")]
+    #[schema(value_type = Option<i32>)]
+    pub message_retention_days: Option<Option<i32>>,
 }
 
 /// Tells a field left out (`None`) from one set to null (`Some(None)`).
@@ -117,6 +124,11 @@ async fn update_settings(
     {
         return Err(ApiError::field("max_discount_percent", "must be 0 to 100, or null for none"));
     }
+    if let Some(Some(d)) = change.message_retention_days
+        && !(1..=3650).contains(&d)
+    {
+        return Err(ApiError::field("message_retention_days", "must be 1 to 3650 days, or null to keep"));
+    }
     let mut tx = state.db.begin(session.merchant_id).await?;
     let mut s = retention::get(&mut tx).await?;
     if let Some(v) = change.checkin_offset_hours {
@@ -150,6 +162,12 @@ async fn update_settings(
     }
     if let Some(v) = change.attribution_window_days {
         s.attribution_window_days = v;
+    }
+    if let Some(v) = change.holdout_percent {
+        s.holdout_percent = v;
+    }
+    if let Some(v) = change.message_retention_days {
+        s.message_retention_days = v;
     }
     if s.followup_offset_hours <= s.checkin_offset_hours {
         return Err(ApiError::field("followup_offset_hours", "must be later than checkin_offset_hours"));

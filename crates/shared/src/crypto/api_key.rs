@@ -59,6 +59,9 @@ pub enum Scope {
     ImportsWrite,
     #[serde(rename = "customers:read")]
     CustomersRead,
+    /// Erasing customers.
+    #[serde(rename = "customers:write")]
+    CustomersWrite,
     #[serde(rename = "messages:read")]
     MessagesRead,
     #[serde(rename = "messages:write")]
@@ -76,10 +79,11 @@ pub enum Scope {
 }
 
 impl Scope {
-    pub const ALL: [Scope; 10] = [
+    pub const ALL: [Scope; 11] = [
         Scope::EventsWrite,
         Scope::ImportsWrite,
         Scope::CustomersRead,
+        Scope::CustomersWrite,
         Scope::MessagesRead,
         Scope::MessagesWrite,
         Scope::KnowledgeRead,
@@ -94,6 +98,7 @@ impl Scope {
             Scope::EventsWrite => "events:write",
             Scope::ImportsWrite => "imports:write",
             Scope::CustomersRead => "customers:read",
+            Scope::CustomersWrite => "customers:write",
             Scope::MessagesRead => "messages:read",
             Scope::MessagesWrite => "messages:write",
             Scope::KnowledgeRead => "knowledge:read",

@@ -5,6 +5,7 @@
 //! The few look-ups that must run before the tenant is known (log-in by email, session and API key
 //! by hash) call narrow `SECURITY DEFINER` functions and take the bare pool.
 
+pub mod analytics;
 pub mod api_keys;
 pub mod audit;
 pub mod conversations;
@@ -16,6 +17,7 @@ pub mod knowledge;
 pub mod merchants;
 pub mod message_status;
 pub mod orders;
+pub mod privacy;
 pub mod products;
 pub mod retention;
 pub mod scheduled;

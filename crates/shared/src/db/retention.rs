@@ -27,6 +27,11 @@ pub struct RetentionSettings {
     pub max_discount_percent: Option<i32>,
     /// Days after a message in which a repeat order counts as its result.
     pub attribution_window_days: i32,
+    /// Percent of customers (0 to 50) hashed into each flow's control group: they get no
+    /// message, so analytics can compare their repeat orders with the messaged customers'.
+    pub holdout_percent: i32,
+    /// Message bodies older than this many days are deleted; never when null.
+    pub message_retention_days: Option<i32>,
 }
 
 pub async fn get(tx: &mut TenantTx) -> Result<RetentionSettings> {
@@ -34,7 +39,7 @@ pub async fn get(tx: &mut TenantTx) -> Result<RetentionSettings> {
         RetentionSettings,
         "select checkin_offset_hours, followup_offset_hours, followup_flow, enabled_flows,
                 transit_estimate_days, quiet_hours_start, quiet_hours_end, frequency_cap_per_week,
-                max_discount_percent, attribution_window_days
+                max_discount_percent, attribution_window_days, holdout_percent, message_retention_days
          from retention_settings"
     )
     .fetch_optional(tx.conn())
@@ -50,10 +55,10 @@ pub async fn put(tx: &mut TenantTx, s: &RetentionSettings) -> Result<RetentionSe
            checkin_offset_hours = $1, followup_offset_hours = $2, followup_flow = $3, enabled_flows = $4,
            transit_estimate_days = $5, quiet_hours_start = $6, quiet_hours_end = $7,
            frequency_cap_per_week = $8, max_discount_percent = $9, attribution_window_days = $10,
-           updated_at = now()
+           holdout_percent = $11, message_retention_days = $12, updated_at = now()
          returning checkin_offset_hours, followup_offset_hours, followup_flow, enabled_flows,
                    transit_estimate_days, quiet_hours_start, quiet_hours_end, frequency_cap_per_week,
-                   max_discount_percent, attribution_window_days",
+                   max_discount_percent, attribution_window_days, holdout_percent, message_retention_days",
         s.checkin_offset_hours,
         s.followup_offset_hours,
         s.followup_flow,
@@ -63,7 +68,9 @@ pub async fn put(tx: &mut TenantTx, s: &RetentionSettings) -> Result<RetentionSe
         s.quiet_hours_end,
         s.frequency_cap_per_week,
         s.max_discount_percent,
-        s.attribution_window_days
+        s.attribution_window_days,
+        s.holdout_percent,
+        s.message_retention_days
     )
     .fetch_optional(tx.conn())
     .await?

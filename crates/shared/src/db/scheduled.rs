@@ -22,12 +22,20 @@ pub async fn schedule(
     flow: &str,
     due_at: DateTime<Utc>,
     why: &str,
+    held_out: bool,
 ) -> Result<Option<uuid::Uuid>> {
     let merchant = tx.merchant();
-    let trail = json!([{"at": Utc::now(), "event": "scheduled", "detail": why}]);
+    let mut trail = vec![json!({"at": Utc::now(), "event": "scheduled", "detail": why})];
+    if held_out {
+        trail.push(json!({"at": Utc::now(), "event": "held_out",
+                          "detail": "in this flow's control group: never sent, counted for lift"}));
+    }
     let id = sqlx::query_scalar!(
-        r#"insert into scheduled_messages (merchant_id, customer_id, order_id, flow, due_at, trail)
-           values ($1, $2, $3, $4, $5, $6)
+        r#"insert into scheduled_messages (merchant_id, customer_id, order_id, flow, due_at, trail, held_out,
+                                           status, reason)
+           values ($1, $2, $3, $4, $5, $6, $7,
+                   case when $7 then 'skipped' else 'scheduled' end,
+                   case when $7 then 'held out: control group' end)
            on conflict (order_id, flow) do nothing
            returning id"#,
         merchant.0,
@@ -35,7 +43,8 @@ pub async fn schedule(
         order,
         flow,
         due_at,
-        trail
+        serde_json::Value::Array(trail),
+        held_out
     )
     .fetch_optional(tx.conn())
     .await?;

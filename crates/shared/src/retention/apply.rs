@@ -110,17 +110,23 @@ pub async fn apply(tx: &mut TenantTx, keys: &Keys<'_>, id: EventId, claimed: &Cl
     if event.event_type == EventType::PrivacyCustomerRedact {
         match customer {
             Some(c) => {
-                let n = scheduled::cancel_for_customer(
-                    tx,
-                    c,
-                    None,
-                    "customer data erasure requested (customers/redact)",
-                )
-                .await?;
-                notes.push(format!("erasure requested: {n} scheduled message(s) cancelled"));
+                let why = "customer data erasure requested (customers/redact)";
+                let erased = crate::db::privacy::erase(tx, c, claimed.received_at, why).await?;
+                notes.push(format!(
+                    "customer erased: {} scheduled message(s) cancelled, {} message(s) deleted",
+                    erased.scheduled_cancelled, erased.messages_deleted
+                ));
             }
             None => notes.push("erasure requested for a customer Revive does not know".into()),
         }
+        // The request itself names the customer: it keeps no contact details either.
+        crate::db::privacy::redact_event(tx, id.0).await?;
+    }
+    if event.event_type == EventType::PrivacyDataRequest {
+        notes.push(match customer {
+            Some(c) => format!("data requested: export it with GET /api/v1/customers/{}/export", c.0),
+            None => "data requested for a customer Revive does not know".into(),
+        });
     }
 
     let mut embed = None;
@@ -263,8 +269,9 @@ async fn schedule_from(
         }
         let due = delivered + Duration::hours(hours);
         let why = format!("{how} at {}; {flow} due {hours} h later", delivered.to_rfc3339());
-        if scheduled::schedule(tx, customer, order.id, flow, due, &why).await?.is_some() {
-            made.push(flow);
+        let held_out = crate::retention::holdout::in_control_group(customer, flow, settings.holdout_percent);
+        if scheduled::schedule(tx, customer, order.id, flow, due, &why, held_out).await?.is_some() {
+            made.push(if held_out { format!("{flow} (held out)") } else { flow.to_owned() });
         }
     }
     Ok((!made.is_empty()).then(|| format!("scheduled: {}", made.join(", "))))

@@ -2,5 +2,6 @@
 //! scheduling the T+3 / T+14 messages. The jobs that call it live in `revive-workers`.
 
 pub mod apply;
+pub mod holdout;
 pub mod send;
 pub mod timing;

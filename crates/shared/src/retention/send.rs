@@ -235,6 +235,8 @@ mod tests {
             frequency_cap_per_week: 2,
             max_discount_percent: None,
             attribution_window_days: 7,
+            holdout_percent: 0,
+            message_retention_days: None,
         };
         let now = Utc::now();
         let ctx = SendContext { due_at: now, ..ctx };
