@@ -5,6 +5,8 @@ cd "$(dirname "$0")/.."
 
 bash scripts/setup-services.sh
 bash scripts/ensure-env.sh
+echo "[run] building the dashboard"
+bash scripts/web-build.sh
 echo "[run] building revive-api (release; the first build takes several minutes)"
 cargo build --release --quiet -p revive-api
 

@@ -20,4 +20,9 @@ status=0
 cargo test --workspace 2>&1 | tee "$log" || status=$?
 # One closing line for the whole run: cargo prints a result line per test binary.
 awk '/^test result:/ { p += $4; f += $6 } END { printf "tests: %d passed, %d failed\n", p, f }' "$log"
-exit "$status"
+if [ "$status" -ne 0 ]; then
+  exit "$status"
+fi
+echo "[test] dashboard in headless Chromium"
+# After cargo test: it uses the revive-api binary cargo test built, and the same database.
+bash scripts/web-test.sh

@@ -146,7 +146,7 @@ mod defaults {
         "json".into()
     }
     pub fn web_dist_dir() -> String {
-        "web/public".into()
+        "web/dist".into()
     }
     pub fn queue_prefix() -> String {
         "revive".into()

@@ -102,7 +102,12 @@ async fn simulate(
     let mut tx = state.db.begin(principal.merchant()).await?;
     let customer = customers::find_by_phone(&mut tx, &state.config.blind_index, &phone).await?;
     let conversation = match customer {
-        Some(c) => conversations::of_customer(&mut tx, c).await?,
+        Some(c) => {
+            if let Some(name) = req.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+                customers::name_if_unnamed(&mut tx, c, name).await?;
+            }
+            conversations::of_customer(&mut tx, c).await?
+        }
         None => None,
     };
     tx.commit().await?;

@@ -205,3 +205,16 @@ pub async fn phone_of(tx: &mut TenantTx, cipher: &FieldCipher, id: CustomerId) -
     let raw = cipher.decrypt_string(&enc, &phone_context(merchant))?;
     PhoneE164::parse(&raw, None).map_err(|e| Error::Corrupt(e.to_string()))
 }
+
+/// Gives a customer a name when they have none (the simulator's made-up customers; WhatsApp's
+/// profile names are not read from deliveries).
+pub async fn name_if_unnamed(tx: &mut TenantTx, id: CustomerId, name: &str) -> Result<()> {
+    sqlx::query!(
+        "update customers set name = $2, updated_at = now() where id = $1 and name is null",
+        id.0,
+        name
+    )
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
