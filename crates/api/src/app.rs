@@ -90,7 +90,7 @@ impl Application {
 
         let ai = revive_shared::providers::Ai::from_settings(&config.ai)
             .context("setting up the model provider")?;
-        let live = crate::live::Live::spawn(config.database_url.clone());
+        let live = crate::live::Live::start(config.database_url.clone()).await;
         let limiters = Arc::new(Limiters::new(&config.rate_limits));
         rate_limit::spawn_janitor(limiters.clone());
         let state = AppState {

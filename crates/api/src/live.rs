@@ -44,11 +44,19 @@ pub struct Live {
 }
 
 impl Live {
-    /// Starts the listener task (it connects, and reconnects, by itself).
-    pub fn spawn(database_url: SecretString) -> Self {
+    /// Starts listening before the server takes requests (so nothing written after start-up is
+    /// missed), then keeps listening in a task that reconnects by itself.
+    pub async fn start(database_url: SecretString) -> Self {
         let (events, _) = broadcast::channel(BACKLOG);
         let (close, closing) = watch::channel(false);
-        tokio::spawn(listen(database_url, events.clone(), closing.clone()));
+        let first = match connect(&database_url).await {
+            Ok(listener) => Some(listener),
+            Err(e) => {
+                tracing::warn!(error = %e, "live updates: cannot listen yet; retrying in the background");
+                None
+            }
+        };
+        tokio::spawn(listen(database_url, first, events.clone(), closing.clone()));
         Live { events, closing, close: std::sync::Arc::new(close) }
     }
 
@@ -69,29 +77,41 @@ impl Live {
     }
 }
 
-async fn listen(url: SecretString, events: broadcast::Sender<LiveEvent>, closing: watch::Receiver<bool>) {
+async fn connect(url: &SecretString) -> Result<PgListener, sqlx::Error> {
+    let mut listener = PgListener::connect(url.expose_secret()).await?;
+    listener.listen(CHANNEL).await?;
+    Ok(listener)
+}
+
+async fn listen(
+    url: SecretString,
+    mut first: Option<PgListener>,
+    events: broadcast::Sender<LiveEvent>,
+    closing: watch::Receiver<bool>,
+) {
     let mut backoff = Duration::from_millis(200);
     loop {
         if *closing.borrow() {
             return;
         }
-        let mut listener = match PgListener::connect(url.expose_secret()).await {
-            Ok(l) => l,
-            Err(e) => {
-                tracing::warn!(error = %e, "live updates: cannot connect to Postgres; retrying");
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(Duration::from_secs(10));
-                continue;
-            }
+        let mut listener = match first.take() {
+            Some(l) => l,
+            None => match connect(&url).await {
+                Ok(l) => {
+                    // Anything may have happened while we were not listening.
+                    let _ =
+                        events.send(LiveEvent { merchant: None, event: "resync".into(), data: "{}".into() });
+                    l
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "live updates: cannot listen to Postgres; retrying");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(10));
+                    continue;
+                }
+            },
         };
-        if let Err(e) = listener.listen(CHANNEL).await {
-            tracing::warn!(error = %e, "live updates: LISTEN failed; retrying");
-            tokio::time::sleep(backoff).await;
-            continue;
-        }
         backoff = Duration::from_millis(200);
-        // Anything may have happened while we were not listening.
-        let _ = events.send(LiveEvent { merchant: None, event: "resync".into(), data: "{}".into() });
         // `Ok(None)` or an error: the connection was lost; the outer loop reconnects.
         while let Ok(Some(notification)) = listener.try_recv().await {
             match serde_json::from_str::<Notice>(notification.payload()) {

@@ -48,6 +48,8 @@ async fn live(
             return Some((Ok(event), receiver));
         }
     });
-    let stream = events.take_until(state.live.closing());
+    // A new stream starts by fetching what it shows, like one that reconnects.
+    let start = futures_util::stream::iter([Ok(Event::default().event("resync").data("{}"))]);
+    let stream = start.chain(events).take_until(state.live.closing());
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }
