@@ -290,7 +290,7 @@ async fn products_come_from_shopify_webhooks_and_the_api_and_become_knowledge() 
     let again: Value = owner.post("/api/v1/products", changed).await.json().await.unwrap();
     assert_eq!(again["embedding"], true);
     assert_eq!(again["source_id"], saved["source_id"], "one source per product");
-    eventually(20, "the new price to be searchable", || async {
+    eventually(60, "the new price to be searchable", || async {
         let hits = search(&owner, "how much is the rose hand cream?", 1).await;
         hits.first().filter(|h| h["content"].as_str().unwrap().contains("21.00 EUR")).map(|_| ())
     })
