@@ -130,12 +130,20 @@ pub struct ToEmbed {
     pub content_hash: Option<Vec<u8>>,
 }
 
+/// A source `embedding` with no progress for this long was left by a run that died: the next
+/// job starts it over. A fresher one is being embedded by another job right now, and two runs of
+/// one source would delete each other's chunks.
+pub const EMBEDDING_STALE_SECS: f64 = 300.0;
+
 pub async fn lock_for_embedding(tx: &mut TenantTx, id: uuid::Uuid) -> Result<Option<ToEmbed>> {
     let row = sqlx::query_as!(
         ToEmbed,
         "select format, content, content_hash from knowledge_sources
-         where id = $1 and status in ('pending', 'embedding') for update",
-        id
+         where id = $1 and (status = 'pending'
+                            or (status = 'embedding' and updated_at < now() - make_interval(secs => $2)))
+         for update",
+        id,
+        EMBEDDING_STALE_SECS
     )
     .fetch_optional(tx.conn())
     .await?;
