@@ -80,9 +80,13 @@ impl Setup {
                 .unwrap();
             assert_eq!(res.status(), 202);
         }
-        eventually(15, "two schedules", || async {
+        // Both events applied: the schedules (delivery) and the consent to order messages
+        // (placing the order); the two events may be processed in either order.
+        eventually(15, "two schedules and the consent to order messages", || async {
             let list: Value = self.owner.get("/api/v1/scheduled-messages").await.json().await.unwrap();
-            (list.as_array().unwrap().iter().filter(|m| m["status"] == "scheduled").count() >= 2)
+            let customers: Value = self.owner.get("/api/v1/customers").await.json().await.unwrap();
+            let consented = customers.as_array().unwrap().iter().any(|c| c["consent_utility"] == true);
+            (consented && list.as_array().unwrap().iter().filter(|m| m["status"] == "scheduled").count() >= 2)
                 .then_some(())
         })
         .await;
