@@ -50,7 +50,7 @@ const FIXTURES: &[(&str, &str, &str, &str)] = &[
     ("shopify_customers_redact.json", "customers/redact", "privacy.customer_redact", "processed"),
     ("shopify_shop_redact.json", "shop/redact", "privacy.shop_redact", "processed"),
     ("shopify_app_uninstalled.json", "app/uninstalled", "app.uninstalled", "processed"),
-    ("shopify_app_uninstalled.json", "products/update", "ignored", "ignored"),
+    ("shopify_app_uninstalled.json", "collections/update", "ignored", "ignored"),
 ];
 
 #[tokio::test]
