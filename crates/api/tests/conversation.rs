@@ -584,7 +584,9 @@ async fn the_simulator_plays_a_customer_of_a_sandbox_store_through_the_real_webh
     let thread = eventually(20, "the bot's reply in the conversation", || async {
         let t: Value =
             owner.get(&format!("/api/v1/conversations/{conversation}")).await.json().await.unwrap();
-        (t["messages"].as_array().unwrap().len() == 2).then_some(t)
+        // The reply is recorded before it is sent: wait for the sandbox's outcome too.
+        let m = t["messages"].as_array().unwrap();
+        (m.len() == 2 && m[1]["status"] != "pending").then_some(t.clone())
     })
     .await;
     let messages = thread["messages"].as_array().unwrap();
