@@ -245,24 +245,7 @@ pub struct Hit {
 /// scanning until `k` rows pass (pgvector 0.8), and `relaxed_order` lets it; the rows are sorted
 /// again here.
 pub async fn search(tx: &mut TenantTx, query: &[f32], model: &str, k: i64) -> Result<Vec<Hit>> {
-    sqlx::raw_sql("set local hnsw.iterative_scan = relaxed_order; set local hnsw.ef_search = 100")
-        .execute(tx.conn())
-        .await?;
-    let merchant = tx.merchant();
-    let mut hits = sqlx::query_as!(
-        Hit,
-        r#"select c.id as chunk_id, c.source_id, s.title as source_title, s.kind as source_kind, c.content,
-                  (1 - (c.embedding <=> $1))::float8 as "score!"
-           from knowledge_chunks c join knowledge_sources s on s.id = c.source_id
-           where c.merchant_id = $2 and c.embedding_model = $3
-           order by c.embedding <=> $1 limit $4"#,
-        Vector::from(query.to_vec()) as _,
-        merchant.0,
-        model,
-        k
-    )
-    .fetch_all(tx.conn())
-    .await?;
+    let mut hits: Vec<Hit> = candidates(tx, query, model, k).await?.into_iter().map(|c| c.hit).collect();
     hits.sort_by(|a, b| b.score.total_cmp(&a.score));
     Ok(hits)
 }
@@ -327,7 +310,8 @@ pub struct Candidate {
     pub product_id: Option<uuid::Uuid>,
 }
 
-/// As [`search`], with each chunk's vector and product, for re-ranking (`knowledge::rerank`).
+/// The nearest chunks as [`search`] finds them (same index, same filter, HNSW order), with each
+/// chunk's vector and product, for re-ranking (`knowledge::rerank`).
 pub async fn candidates(tx: &mut TenantTx, query: &[f32], model: &str, k: i64) -> Result<Vec<Candidate>> {
     sqlx::raw_sql("set local hnsw.iterative_scan = relaxed_order; set local hnsw.ef_search = 100")
         .execute(tx.conn())
