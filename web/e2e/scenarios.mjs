@@ -197,16 +197,12 @@ export const scenarios = [
       await h.open(page, `/inbox/${h.state.conversationId}`, [`/api/v1/conversations/${h.state.conversationId}`]);
       const thread = page.getByRole("article", { name: "Conversation" });
       await h.see(page, thread.getByText("The soap arrived broken"), "the complaint in the thread");
+      await h.see(page, thread.getByTestId("cited-sources").getByText("Shipping and returns").first(), "the bot's cited source, by title");
       const state = thread.getByTestId("conversation-state");
-      // A hand-off already gives the conversation to a person; release and take over again.
-      if ((await state.innerText()).includes("bot")) {
-        await thread.getByRole("button", { name: "Take over" }).click();
-      } else {
-        await thread.getByRole("button", { name: "Release to bot" }).click();
-        await h.see(page, state.getByText("the bot is answering"), "the released conversation");
-        await thread.getByRole("button", { name: "Take over" }).click();
-      }
+      // After a hand-off the conversation waits for a person; taking it over says who has it.
+      await thread.getByRole("button", { name: "Take over" }).click();
       await h.see(page, state.getByText("a person is handling this"), "the conversation taken over");
+      await h.see(page, thread.getByTestId("taken-over-by").getByText(h.state.owner.email), "who took it over");
       await thread.getByLabel("Your reply").fill("So sorry! A new soap is on its way today.");
       await thread.getByRole("button", { name: "Send reply" }).click();
       await h.see(page, thread.locator('[data-sent-by="agent"]').getByText("A new soap is on its way"), "the agent's reply in the thread");

@@ -97,3 +97,67 @@ async fn a_customer_is_listed_masked_exported_whole_and_erased() {
     let list: Value = owner.get("/api/v1/customers").await.json().await.unwrap();
     assert_eq!((list[0]["erased"].clone(), list[0]["phone_masked"].clone()), (json!(true), Value::Null));
 }
+
+/// Writes a customer and one inbound message of the given age, straight into the database.
+async fn message_aged(app: &TestApp, merchant: uuid::Uuid, days: i64, body: &str) -> uuid::Uuid {
+    let mut tx = app.db.begin(merchant.into()).await.unwrap();
+    let customer: uuid::Uuid =
+        sqlx::query_scalar("insert into customers (merchant_id, name) values ($1, 'Aged') returning id")
+            .bind(merchant)
+            .fetch_one(tx.conn())
+            .await
+            .unwrap();
+    let id: uuid::Uuid = sqlx::query_scalar(
+        "insert into messages (merchant_id, customer_id, direction, body, sent_by, created_at)
+         values ($1, $2, 'inbound', $3, 'customer', now() - make_interval(days => $4::int)) returning id",
+    )
+    .bind(merchant)
+    .bind(customer)
+    .bind(body)
+    .bind(days as i32)
+    .fetch_one(tx.conn())
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    id
+}
+
+async fn body_of(app: &TestApp, merchant: uuid::Uuid, message: uuid::Uuid) -> Option<String> {
+    let mut tx = app.db.begin(merchant.into()).await.unwrap();
+    let body: Option<String> = sqlx::query_scalar("select body from messages where id = $1")
+        .bind(message)
+        .fetch_one(tx.conn())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    body
+}
+
+#[tokio::test]
+async fn message_bodies_older_than_the_retention_period_are_purged() {
+    let app = spawn_app().await;
+    let owner = app.signup().await;
+    let keeps_all = app.signup().await;
+    let old = message_aged(&app, owner.merchant_id, 40, "my old question").await;
+    let recent = message_aged(&app, owner.merchant_id, 2, "my recent question").await;
+    let others_old = message_aged(&app, keeps_all.merchant_id, 400, "kept forever").await;
+
+    // A viewer may not set it; out-of-range values are refused.
+    let viewer = app.login(&owner.add_member("viewer").await, PASSWORD).await;
+    let res = viewer.patch("/api/v1/settings/retention", json!({"message_retention_days": 30})).await;
+    assert_eq!(res.status(), 403);
+    let res = owner.patch("/api/v1/settings/retention", json!({"message_retention_days": 0})).await;
+    assert_eq!(res.status(), 422);
+    let res = owner.patch("/api/v1/settings/retention", json!({"message_retention_days": 30})).await;
+    assert_eq!(res.status(), 200);
+
+    eventually(20, "the 40-day-old body purged by the sweeper", || async {
+        body_of(&app, owner.merchant_id, old).await.is_none().then_some(())
+    })
+    .await;
+    assert_eq!(body_of(&app, owner.merchant_id, recent).await.as_deref(), Some("my recent question"));
+    assert_eq!(body_of(&app, keeps_all.merchant_id, others_old).await.as_deref(), Some("kept forever"));
+    let log: Value = owner.get("/api/v1/audit-log").await.json().await.unwrap();
+    let purge = log.as_array().unwrap().iter().find(|e| e["action"] == "messages.purge").cloned().unwrap();
+    assert_eq!((purge["actor_type"].clone(), purge["details"]["messages"].clone()), (json!("worker"), json!(1)));
+}

@@ -62,6 +62,9 @@ pub async fn run(deps: Deps, shutdown: impl std::future::Future<Output = ()>) {
         if let Err(e) = requeue_turns(&deps).await {
             tracing::warn!(error = %e, "re-queueing conversation turns failed");
         }
+        if let Err(e) = purge_message_bodies(&deps).await {
+            tracing::warn!(error = %e, "purging old message bodies failed");
+        }
     }
 }
 
@@ -188,6 +191,30 @@ async fn requeue_turns(deps: &Deps) -> anyhow::Result<()> {
         .collect();
     deps.queues.push_turns(&jobs, Duration::ZERO, Duration::from_secs(5)).await?;
     Ok(())
+}
+
+/// Message bodies cleared per merchant per sweep: a merchant who just set a short retention
+/// period has its backlog worked off over a few sweeps, each transaction short.
+const PURGE_BATCH: i64 = 5_000;
+
+/// Clears message bodies older than each merchant's retention period (a setting; unset keeps
+/// them). Each purge is in the merchant's audit log, done by the sweeper.
+pub async fn purge_message_bodies(deps: &Deps) -> anyhow::Result<u64> {
+    use revive_shared::db::{audit, privacy};
+    let mut total = 0;
+    for (merchant_id, days) in privacy::message_retention(deps.db.pool()).await? {
+        // Wall time, not the app clock: `created_at` is written by Postgres's `now()`.
+        let before = chrono::Utc::now() - chrono::Duration::days(i64::from(days));
+        let mut tx = deps.db.begin(merchant_id).await?;
+        let purged = privacy::purge_message_bodies(&mut tx, before, PURGE_BATCH).await?;
+        if purged > 0 {
+            let details = serde_json::json!({"messages": purged, "older_than_days": days});
+            audit::record(&mut tx, &audit::Actor::Worker("sweeper"), "messages.purge", None, details).await?;
+        }
+        tx.commit().await?;
+        total += purged;
+    }
+    Ok(total)
 }
 
 /// One pass; returns how many events were pushed.

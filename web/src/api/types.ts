@@ -176,7 +176,16 @@ export interface ConversationSummary {
   handoff_reason: string | null;
   last_inbound_at: string | null;
   window_open: boolean;
+  /** The e-mail of the user holding the conversation, while someone does. */
+  taken_over_by: string | null;
+  taken_over_at: string | null;
   updated_at: string;
+}
+
+export interface CitedSource {
+  chunk_id: string;
+  source_id: string;
+  title: string;
 }
 
 export interface Message {
@@ -190,6 +199,8 @@ export interface Message {
   intent_confidence: number | null;
   guardrail: Record<string, unknown> | null;
   cited_chunk_ids: string[];
+  /** The cited chunks' sources that still exist. */
+  cited_sources: CitedSource[];
   created_at: string;
 }
 

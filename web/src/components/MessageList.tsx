@@ -39,8 +39,18 @@ function Explanation({ m }: { m: Message }) {
       )}
       {verdict && <span className={`tag verdict ${verdict.ok ? "ok" : "flagged"}`}>guardrail: {verdict.text}</span>}
       {m.cited_chunk_ids.length > 0 && (
-        <span className="tag" title={m.cited_chunk_ids.join("\n")}>
-          cited {m.cited_chunk_ids.length} knowledge chunk{m.cited_chunk_ids.length === 1 ? "" : "s"}
+        <span className="tag" data-testid="cited-sources" title={m.cited_chunk_ids.join("\n")}>
+          cited:{" "}
+          {m.cited_sources.length > 0 ? (
+            [...new Set(m.cited_sources.map((s) => s.title))].map((title, i) => (
+              <span key={title}>
+                {i > 0 && ", "}
+                <UserText>{title}</UserText>
+              </span>
+            ))
+          ) : (
+            <span className="muted">a source since changed or removed</span>
+          )}
         </span>
       )}
       {m.guardrail && (

@@ -102,9 +102,16 @@ function Thread({ conversation, onChange }: { conversation: Conversation; onChan
             Handed over: <UserText>{c.handoff_reason}</UserText>
           </p>
         )}
+        {c.taken_over_by && (
+          <p className="muted" data-testid="taken-over-by">
+            Taken over by <UserText>{c.taken_over_by}</UserText>
+            {c.taken_over_at && <> at {new Date(c.taken_over_at).toLocaleString()}</>}
+          </p>
+        )}
         <Can min="agent">
           <div className="row-actions">
-            {c.state !== "human" ? (
+            {/* After the bot handed off, no one holds the conversation yet: taking it over says who does. */}
+            {!c.taken_over_by && (
               <ActionButton
                 kind="primary"
                 onClick={async () => {
@@ -114,7 +121,8 @@ function Thread({ conversation, onChange }: { conversation: Conversation; onChan
               >
                 Take over
               </ActionButton>
-            ) : (
+            )}
+            {c.state !== "bot" && (
               <ActionButton
                 onClick={async () => {
                   await api.post(`/api/v1/conversations/${c.id}/release`);

@@ -92,7 +92,11 @@ async fn set_state(
 ) -> ApiResult<Json<Summary>> {
     principal.require(Scope::ConversationsWrite, Role::Agent)?;
     let mut tx = state.db.begin(principal.merchant()).await?;
-    conversations::set_state(&mut tx, id, to).await?;
+    let by = match principal {
+        Principal::User(u) => Some(u.user_id),
+        Principal::ApiKey { .. } => None,
+    };
+    conversations::set_state(&mut tx, id, to, by).await?;
     let action = if to == "human" { "conversation.take_over" } else { "conversation.release" };
     audit::record(&mut tx, &principal.actor(), action, Some(("conversation", id.to_string())), json!({}))
         .await?;

@@ -148,7 +148,7 @@ async fn post_events(
         results.push(result);
     }
 
-    let inserted = ingest::store(&state, merchant, integration_id, &good).await?;
+    let inserted = ingest::store(&state, merchant, integration_id, &good, Some(&principal.actor())).await?;
     let inserted: HashMap<&str, EventId> = inserted.iter().map(|e| (e.external_id.as_str(), e.id)).collect();
     let not_new: Vec<String> =
         good.iter().map(|e| e.external_id.clone()).filter(|x| !inserted.contains_key(x.as_str())).collect();

@@ -296,7 +296,7 @@ impl ImportJob {
                 }
             }
         }
-        let inserted = ingest::store(&self.state, self.merchant, self.integration_id, &events).await?;
+        let inserted = ingest::store(&self.state, self.merchant, self.integration_id, &events, None).await?;
         progress.accepted = inserted.len() as i32;
         let mut new: HashSet<&str> = inserted.iter().map(|e| e.external_id.as_str()).collect();
         let seen: Vec<String> = events.iter().map(|e| e.external_id.clone()).collect();

@@ -14,6 +14,7 @@ use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, State};
 use axum::http::HeaderMap;
 use axum::routing::post;
 use revive_shared::crypto::signature;
+use revive_shared::db::audit::Actor;
 use revive_shared::db::events::NewEvent;
 use revive_shared::db::integrations::{self, Kind};
 use revive_shared::ids::IntegrationId;
@@ -99,7 +100,8 @@ async fn receive(
         ignore: !target.active,
     };
     let initial = event.initial_status();
-    let inserted = ingest::store(&state, target.merchant_id, Some(id), std::slice::from_ref(&event)).await?;
+    let inserted = ingest::store(&state, target.merchant_id, Some(id), std::slice::from_ref(&event), Some(&Actor::Webhook("shopify")))
+        .await?;
     let status = match (inserted.is_empty(), initial) {
         (true, _) => "duplicate",
         (false, "ignored") => "ignored",

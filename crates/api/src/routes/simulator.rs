@@ -10,7 +10,7 @@ use axum::Json;
 use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
 use revive_shared::crypto::{Scope, signature};
-use revive_shared::db::{conversations, customers, whatsapp_accounts};
+use revive_shared::db::{audit, conversations, customers, whatsapp_accounts};
 use revive_shared::phone::PhoneE164;
 use revive_shared::role::Role;
 use secrecy::ExposeSecret;
@@ -110,8 +110,11 @@ async fn simulate(
         }
         None => None,
     };
-    tx.commit().await?;
     let conversation_id = conversation.ok_or(ApiError::NotFound)?;
+    let details = json!({"wamid": wamid});
+    audit::record(&mut tx, &principal.actor(), "simulator.message", Some(("conversation", conversation_id.to_string())), details)
+        .await?;
+    tx.commit().await?;
     Ok((StatusCode::ACCEPTED, Json(SimulateOut { conversation_id, wamid })))
 }
 

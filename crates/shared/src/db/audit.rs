@@ -11,6 +11,8 @@ pub enum Actor {
     User(crate::ids::UserId),
     ApiKey(crate::ids::ApiKeyId),
     Worker(&'static str),
+    /// A signed delivery from outside: `shopify` or `whatsapp`.
+    Webhook(&'static str),
     System,
 }
 
@@ -20,6 +22,7 @@ impl Actor {
             Actor::User(id) => ("user", Some(id.to_string())),
             Actor::ApiKey(id) => ("api_key", Some(id.to_string())),
             Actor::Worker(name) => ("worker", Some((*name).to_owned())),
+            Actor::Webhook(name) => ("webhook", Some((*name).to_owned())),
             Actor::System => ("system", None),
         }
     }

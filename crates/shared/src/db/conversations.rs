@@ -125,7 +125,8 @@ pub async fn mark_handled(tx: &mut TenantTx, ids: &[uuid::Uuid], intent: Option<
     Ok(())
 }
 
-/// Moves the conversation to a human (the bot stays silent until an agent releases it).
+/// Moves the conversation to a human (the bot stays silent until an agent releases it). Only
+/// the bot hands off, so the audit line names the conversation worker.
 pub async fn hand_off(tx: &mut TenantTx, id: uuid::Uuid, reason: &str) -> Result<()> {
     sqlx::query!(
         "update conversations set state = 'human', needs_attention = true, handoff_reason = $2, updated_at = now()
@@ -135,7 +136,9 @@ pub async fn hand_off(tx: &mut TenantTx, id: uuid::Uuid, reason: &str) -> Result
     )
     .execute(tx.conn())
     .await?;
-    Ok(())
+    let actor = super::audit::Actor::Worker("converse");
+    let details = serde_json::json!({"reason": reason});
+    super::audit::record(tx, &actor, "conversation.hand_off", Some(("conversation", id.to_string())), details).await
 }
 
 /// A message arrived while a human has the conversation: it needs their attention.
@@ -241,6 +244,9 @@ pub struct Summary {
     pub last_inbound_at: Option<DateTime<Utc>>,
     /// Free text can be sent until then (WhatsApp's customer-service window).
     pub window_open: bool,
+    /// The e-mail of the user who took the conversation over, while it is theirs.
+    pub taken_over_by: Option<String>,
+    pub taken_over_at: Option<DateTime<Utc>>,
     pub updated_at: DateTime<Utc>,
 }
 
@@ -270,8 +276,9 @@ async fn summaries(
         r#"select cv.id, cv.customer_id as "customer_id: CustomerId", c.name as customer_name, cv.state,
                   cv.needs_attention, cv.handoff_reason, cv.last_inbound_at,
                   coalesce(cv.last_inbound_at > $3::timestamptz - interval '24 hours', false) as "window_open!",
-                  cv.updated_at
+                  u.email as "taken_over_by?", cv.taken_over_at, cv.updated_at
            from conversations cv join customers c on c.id = cv.customer_id
+           left join merchant_users u on u.id = cv.taken_over_by
            where ($1::uuid is null or cv.id = $1) and ($2::boolean is null or cv.needs_attention = $2)
            order by cv.needs_attention desc, cv.updated_at desc limit $4"#,
         id,
@@ -301,12 +308,21 @@ pub struct Message {
     pub guardrail: Option<serde_json::Value>,
     /// The knowledge chunks a bot reply was drawn from.
     pub cited_chunk_ids: Vec<uuid::Uuid>,
+    /// The sources of those chunks that still exist (a source edited since was chunked anew).
+    pub cited_sources: Vec<CitedSource>,
     pub created_at: DateTime<Utc>,
 }
 
+/// A knowledge source a reply cited, by title.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct CitedSource {
+    pub chunk_id: uuid::Uuid,
+    pub source_id: uuid::Uuid,
+    pub title: String,
+}
+
 pub async fn messages(tx: &mut TenantTx, conversation: uuid::Uuid, limit: i64) -> Result<Vec<Message>> {
-    let rows = sqlx::query_as!(
-        Message,
+    let rows = sqlx::query!(
         r#"select id, direction, kind, body, sent_by, status, intent, intent_confidence, guardrail, cited_chunk_ids,
                   created_at
            from (select * from messages where conversation_id = $1 order by created_at desc, id desc limit $2) m
@@ -316,20 +332,54 @@ pub async fn messages(tx: &mut TenantTx, conversation: uuid::Uuid, limit: i64) -
     )
     .fetch_all(tx.conn())
     .await?;
-    Ok(rows)
+    let cited: Vec<uuid::Uuid> = rows.iter().flat_map(|r| r.cited_chunk_ids.iter().copied()).collect();
+    let sources = sqlx::query_as!(
+        CitedSource,
+        "select kc.id as chunk_id, ks.id as source_id, ks.title
+         from knowledge_chunks kc join knowledge_sources ks on ks.id = kc.source_id
+         where kc.id = any($1)",
+        &cited
+    )
+    .fetch_all(tx.conn())
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Message {
+            cited_sources: r
+                .cited_chunk_ids
+                .iter()
+                .filter_map(|c| sources.iter().find(|s| s.chunk_id == *c).cloned())
+                .collect(),
+            id: r.id,
+            direction: r.direction,
+            kind: r.kind,
+            body: r.body,
+            sent_by: r.sent_by,
+            status: r.status,
+            intent: r.intent,
+            intent_confidence: r.intent_confidence,
+            guardrail: r.guardrail,
+            cited_chunk_ids: r.cited_chunk_ids,
+            created_at: r.created_at,
+        })
+        .collect())
 }
 
-/// Sets who answers: `human` (an agent took over; the bot stays silent) or `bot` (released,
-/// and nothing needs attention any more).
-pub async fn set_state(tx: &mut TenantTx, id: uuid::Uuid, state: &str) -> Result<()> {
+/// Sets who answers: `human` (an agent took over, also after the bot handed off: it records
+/// who; the bot stays silent) or `bot` (released: nothing needs attention any more and no one
+/// holds it). `by` is the user taking over; an API key leaves it empty.
+pub async fn set_state(tx: &mut TenantTx, id: uuid::Uuid, state: &str, by: Option<crate::ids::UserId>) -> Result<()> {
     let done = sqlx::query!(
         "update conversations set state = $2,
                 needs_attention = case when $2 = 'bot' then false else needs_attention end,
                 handoff_reason = case when $2 = 'bot' then null else coalesce(handoff_reason, 'taken over by an agent') end,
+                taken_over_by = case when $2 = 'bot' then null else $3::uuid end,
+                taken_over_at = case when $2 = 'bot' then null else now() end,
                 updated_at = now()
          where id = $1",
         id,
-        state
+        state,
+        by.map(|u| u.0)
     )
     .execute(tx.conn())
     .await?;

@@ -274,3 +274,43 @@ pub async fn redact_event(tx: &mut TenantTx, event: uuid::Uuid) -> Result<()> {
     .await?;
     Ok(())
 }
+
+/// Merchants with a retention period for message bodies, and its length in days, across
+/// merchants (SECURITY DEFINER look-up: ids and numbers only).
+pub async fn message_retention(pool: &sqlx::PgPool) -> Result<Vec<(crate::ids::MerchantId, i32)>> {
+    let rows = sqlx::query!(
+        r#"select merchant_id as "merchant_id!: crate::ids::MerchantId", days as "days!"
+           from revive_private.message_retention()"#
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.merchant_id, r.days)).collect())
+}
+
+/// Clears the bodies of messages older than `before`, at most `limit` of them (oldest first,
+/// so a long backlog is worked off over several calls without one long lock), and the rolling
+/// summaries of conversations quiet since then (a summary is written from those bodies).
+/// Returns how many message bodies were cleared. Rows, statuses and verdicts stay: analytics
+/// and the delivery trail do not need the text.
+pub async fn purge_message_bodies(tx: &mut TenantTx, before: DateTime<Utc>, limit: i64) -> Result<u64> {
+    let merchant = tx.merchant();
+    let purged = sqlx::query!(
+        "update messages set body = null
+         where id in (select id from messages
+                      where merchant_id = $1 and body is not null and created_at < $2
+                      order by created_at limit $3)",
+        merchant.0,
+        before,
+        limit
+    )
+    .execute(tx.conn())
+    .await?
+    .rows_affected();
+    sqlx::query!(
+        "update conversations set summary = null where summary is not null and updated_at < $1",
+        before
+    )
+    .execute(tx.conn())
+    .await?;
+    Ok(purged)
+}

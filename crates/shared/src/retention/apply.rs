@@ -112,6 +112,11 @@ pub async fn apply(tx: &mut TenantTx, keys: &Keys<'_>, id: EventId, claimed: &Cl
             Some(c) => {
                 let why = "customer data erasure requested (customers/redact)";
                 let erased = crate::db::privacy::erase(tx, c, claimed.received_at, why).await?;
+                let details = serde_json::json!({"event_id": id.0, "scheduled_cancelled": erased.scheduled_cancelled,
+                                                 "messages_deleted": erased.messages_deleted});
+                let actor = crate::db::audit::Actor::Webhook("shopify");
+                crate::db::audit::record(tx, &actor, "customer.erase", Some(("customer", c.0.to_string())), details)
+                    .await?;
                 notes.push(format!(
                     "customer erased: {} scheduled message(s) cancelled, {} message(s) deleted",
                     erased.scheduled_cancelled, erased.messages_deleted
