@@ -455,8 +455,9 @@ setup_redis() {
 }
 
 main() {
-    # curl: run.sh polls /readyz; psql: scripts/sqlx-prepare.sh migrates its scratch database.
-    ensure_pkgs curl ca-certificates postgresql-client
+    # curl: run.sh polls /readyz; psql: scripts/sqlx-prepare.sh migrates its scratch database;
+    # python3 with PyYAML: scripts/check-deploy.sh reads the compose file.
+    ensure_pkgs curl ca-certificates postgresql-client python3 python3-yaml
     setup_postgres
     setup_redis
 }

@@ -5,6 +5,9 @@ cd "$(dirname "$0")/.."
 
 bash scripts/setup-services.sh
 
+echo "[test] container files (syntax only)"
+bash scripts/check-deploy.sh
+
 echo "[test] cargo fmt --check"
 cargo fmt --all --check
 echo "[test] cargo clippy"

@@ -163,6 +163,13 @@ async fn a_product_question_is_answered_from_the_right_chunk_and_cites_it() {
     let chunk: Vec<(uuid::Uuid,)> = c.query("select id from knowledge_chunks").await;
     assert_eq!(rows[0].1, vec![chunk[0].0], "the reply cites the FAQ's chunk");
     assert_eq!(rows[0].2["output"][0]["passed"], true, "{}", rows[0].2);
+    // The inbox names the cited source by its title.
+    let conversation: Vec<(uuid::Uuid,)> = c.query("select id from conversations").await;
+    let thread: Value =
+        c.owner.get(&format!("/api/v1/conversations/{}", conversation[0].0)).await.json().await.unwrap();
+    let bot = thread["messages"].as_array().unwrap().iter().find(|m| m["sent_by"] == "bot").unwrap();
+    assert_eq!(bot["cited_sources"][0]["title"], "Soap FAQ", "{bot}");
+    assert_eq!(bot["cited_sources"][0]["chunk_id"], chunk[0].0.to_string());
 }
 
 #[tokio::test]

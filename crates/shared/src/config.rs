@@ -54,6 +54,7 @@ struct Raw {
     #[serde(default = "defaults::shutdown_grace_secs")]
     shutdown_grace_secs: String,
     sentry_dsn: Option<String>,
+    worker_metrics_addr: Option<String>,
     #[serde(default = "defaults::app_env")]
     app_env: String,
     #[serde(default = "defaults::log_format")]
@@ -240,6 +241,9 @@ pub struct Config {
     pub request_timeout_secs: u64,
     pub shutdown_grace_secs: u64,
     pub sentry_dsn: Option<String>,
+    /// Where a standalone `revive-workers` serves `/metrics` (unset: it serves none; the API's
+    /// in-process workers report on the API's `/metrics`).
+    pub worker_metrics_addr: Option<SocketAddr>,
     pub app_env: String,
     pub log_format: LogFormat,
     pub web_dist_dir: PathBuf,
@@ -401,6 +405,12 @@ impl Config {
                 "REQUEST_TIMEOUT_SECS",
             )?),
             shutdown_grace_secs: u64::from(parse_positive(&raw.shutdown_grace_secs, "SHUTDOWN_GRACE_SECS")?),
+            worker_metrics_addr: raw
+                .worker_metrics_addr
+                .filter(|a| !a.trim().is_empty())
+                .map(|a| a.trim().parse())
+                .transpose()
+                .map_err(|_| invalid("WORKER_METRICS_ADDR", "expected host:port, e.g. 0.0.0.0:9091"))?,
             sentry_dsn: raw.sentry_dsn,
             app_env,
             log_format: match raw.log_format.as_str() {

@@ -36,6 +36,15 @@ async fn main() -> ExitCode {
 }
 
 async fn run(config: Config) -> anyhow::Result<()> {
+    // Jobs, sends, turns and model calls by outcome: the same names the API's `/metrics` shows
+    // for its in-process workers.
+    if let Some(addr) = config.worker_metrics_addr {
+        metrics_exporter_prometheus::PrometheusBuilder::new()
+            .with_http_listener(addr)
+            .install()
+            .context("serving metrics (WORKER_METRICS_ADDR)")?;
+        tracing::info!(%addr, "metrics at /metrics");
+    }
     let db = Db::connect(&config.database_url, config.database_max_connections)
         .await
         .context("connecting to Postgres (DATABASE_URL)")?;

@@ -122,24 +122,7 @@ impl TestApp {
 
     /// Signs up a new merchant and returns its logged-in owner.
     pub async fn signup(&self) -> Account {
-        let client = client();
-        let email = unique_email("owner");
-        let res = client
-            .post(self.url("/api/v1/auth/signup"))
-            .json(&json!({"merchant_name": "Test Store", "email": email, "password": PASSWORD}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 201, "signup failed");
-        let body: Value = res.json().await.unwrap();
-        Account {
-            client,
-            base: self.base.clone(),
-            email,
-            csrf: body["csrf_token"].as_str().unwrap().to_owned(),
-            merchant_id: body["merchant"]["id"].as_str().unwrap().parse().unwrap(),
-            user_id: body["user"]["id"].as_str().unwrap().parse().unwrap(),
-        }
+        Account::signup_at(&self.base, &unique_email("owner"), PASSWORD).await
     }
 
     /// Logs in an existing user with a fresh cookie jar.
@@ -165,6 +148,27 @@ impl TestApp {
 }
 
 impl Account {
+    /// Signs up a new merchant at a running Revive (in this process or not).
+    pub async fn signup_at(base: &str, email: &str, password: &str) -> Account {
+        let client = client();
+        let res = client
+            .post(format!("{base}/api/v1/auth/signup"))
+            .json(&json!({"merchant_name": "Test Store", "email": email, "password": password}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201, "signup failed");
+        let body: Value = res.json().await.unwrap();
+        Account {
+            client,
+            base: base.to_owned(),
+            email: email.to_owned(),
+            csrf: body["csrf_token"].as_str().unwrap().to_owned(),
+            merchant_id: body["merchant"]["id"].as_str().unwrap().parse().unwrap(),
+            user_id: body["user"]["id"].as_str().unwrap().parse().unwrap(),
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
