@@ -83,6 +83,8 @@ struct Raw {
     whatsapp_verify_token: Option<SecretString>,
     #[serde(default = "defaults::send_stuck_secs")]
     send_stuck_secs: String,
+    #[serde(default = "defaults::event_recheck_secs")]
+    event_recheck_secs: String,
     #[serde(default = "defaults::send_recipient_gap_secs")]
     send_recipient_gap_secs: String,
     #[serde(default)]
@@ -174,6 +176,9 @@ mod defaults {
         "https://graph.facebook.com".into()
     }
     pub fn send_stuck_secs() -> String {
+        "600".into()
+    }
+    pub fn event_recheck_secs() -> String {
         "600".into()
     }
     pub fn send_recipient_gap_secs() -> String {
@@ -298,6 +303,10 @@ pub struct JobSettings {
     pub sweep_interval_secs: u64,
     /// A send left `sending` this long (its worker stopped mid-send) is reconciled.
     pub send_stuck_secs: u64,
+    /// An event queued this long without being processed is pushed again, in case Redis lost
+    /// its job (a restart without persistence). Pushes are idempotent, so a lower value costs
+    /// only sweeper queries.
+    pub event_recheck_secs: u64,
     /// The least time between two retention messages to one customer (0: no gap). WhatsApp
     /// itself refuses more than about one message per 6 s to a recipient (131056).
     pub send_recipient_gap_secs: u64,
@@ -429,6 +438,7 @@ impl Config {
                     "SWEEP_INTERVAL_SECS",
                 )?),
                 send_stuck_secs: u64::from(parse_positive(&raw.send_stuck_secs, "SEND_STUCK_SECS")?),
+                event_recheck_secs: u64::from(parse_positive(&raw.event_recheck_secs, "EVENT_RECHECK_SECS")?),
                 send_recipient_gap_secs: raw
                     .send_recipient_gap_secs
                     .trim()

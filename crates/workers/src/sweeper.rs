@@ -13,8 +13,6 @@ use crate::Deps;
 /// A pending event younger than this is left to the request that stored it, which is about to
 /// push its job.
 const PENDING_GRACE: Duration = Duration::from_secs(2);
-/// A queued event older than this is pushed again in case Redis lost it.
-const QUEUED_RECHECK: Duration = Duration::from_secs(600);
 const BATCH: i32 = 500;
 /// apalis keeps every finished task's data and metadata forever (STACK.md pitfall 6); tasks
 /// finished longer ago than this are removed.
@@ -221,7 +219,9 @@ pub async fn purge_message_bodies(deps: &Deps) -> anyhow::Result<u64> {
 pub async fn sweep_once(deps: &Deps) -> anyhow::Result<usize> {
     let mut total = 0;
     loop {
-        let due = events::to_enqueue(deps.db.pool(), PENDING_GRACE, QUEUED_RECHECK, BATCH).await?;
+        // A queued event older than this is pushed again in case Redis lost it.
+        let recheck = Duration::from_secs(deps.config.jobs.event_recheck_secs);
+        let due = events::to_enqueue(deps.db.pool(), PENDING_GRACE, recheck, BATCH).await?;
         if due.is_empty() {
             return Ok(total);
         }
