@@ -6,4 +6,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup-services.sh
 bash scripts/reset-test-db.sh
+# Both release binaries: the memory section runs them as separate processes.
+cargo build --release -p revive-api -p revive-workers --bins
 cargo bench -p revive-api --bench revive

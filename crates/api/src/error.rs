@@ -156,7 +156,9 @@ impl From<revive_shared::Error> for ApiError {
             E::Database(sqlx::Error::PoolTimedOut) => ApiError::Unavailable,
             // PostgreSQL text cannot hold NUL (a `%00` in a query string, a `\u0000` in JSON):
             // the caller's input, not our fault.
-            E::Database(sqlx::Error::Database(ref db)) if matches!(db.code().as_deref(), Some("22021" | "22P05")) => {
+            E::Database(sqlx::Error::Database(ref db))
+                if matches!(db.code().as_deref(), Some("22021" | "22P05")) =>
+            {
                 ApiError::BadRequest("text must not contain NUL (\\u0000) characters".into())
             }
             // The model endpoint is down or answering nonsense: the caller may try again later.

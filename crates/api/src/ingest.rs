@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use revive_shared::db::events::{self, Inserted, NewEvent};
 use revive_shared::db::audit::{self, Actor};
+use revive_shared::db::events::{self, Inserted, NewEvent};
 use revive_shared::db::integrations;
 use revive_shared::ids::{IntegrationId, MerchantId};
 use revive_shared::jobs::ProcessEvent;

@@ -159,5 +159,8 @@ async fn message_bodies_older_than_the_retention_period_are_purged() {
     assert_eq!(body_of(&app, keeps_all.merchant_id, others_old).await.as_deref(), Some("kept forever"));
     let log: Value = owner.get("/api/v1/audit-log").await.json().await.unwrap();
     let purge = log.as_array().unwrap().iter().find(|e| e["action"] == "messages.purge").cloned().unwrap();
-    assert_eq!((purge["actor_type"].clone(), purge["details"]["messages"].clone()), (json!("worker"), json!(1)));
+    assert_eq!(
+        (purge["actor_type"].clone(), purge["details"]["messages"].clone()),
+        (json!("worker"), json!(1))
+    );
 }

@@ -37,7 +37,9 @@ async fn world(app: &TestApp) -> World {
     let mut ids = BTreeMap::new();
     let (key_id, key) = owner.create_key(&["events:write"]).await;
     ids.insert("api_key", key_id.to_string());
-    let res = owner.post("/api/v1/users", json!({"email": unique_email("m"), "password": PASSWORD, "role": "agent"})).await;
+    let res = owner
+        .post("/api/v1/users", json!({"email": unique_email("m"), "password": PASSWORD, "role": "agent"}))
+        .await;
     ids.insert("user", created_id(res, "a user").await);
     let (integration, _) = owner.connect_shopify().await;
     ids.insert("integration", integration.to_string());
@@ -85,14 +87,18 @@ async fn world(app: &TestApp) -> World {
             .as_array()?
             .iter()
             .filter(|s| s["status"] == "scheduled")
-            .filter(|s| s["due_at"].as_str().unwrap().parse::<chrono::DateTime<chrono::Utc>>().unwrap() > chrono::Utc::now())
+            .filter(|s| {
+                s["due_at"].as_str().unwrap().parse::<chrono::DateTime<chrono::Utc>>().unwrap()
+                    > chrono::Utc::now()
+            })
             .collect();
         (later.len() >= 2).then(|| later[0]["id"].as_str().unwrap().to_owned())
     })
     .await;
     ids.insert("scheduled", scheduled);
     eventually(30, "the bot's answer", || async {
-        let c: Value = owner.get(&format!("/api/v1/conversations/{conversation}")).await.json().await.unwrap();
+        let c: Value =
+            owner.get(&format!("/api/v1/conversations/{conversation}")).await.json().await.unwrap();
         (c["messages"].as_array()?.len() >= 2).then_some(())
     })
     .await;
@@ -217,7 +223,9 @@ async fn every_call_with_another_merchants_id_is_a_404_and_changes_nothing() {
     assert!(tried >= 26, "only {tried} calls take an id");
     assert_eq!(snapshot(&a).await, before, "another merchant's calls changed something");
     // And B's own lists stay empty of A's objects.
-    for list in ["/api/v1/customers", "/api/v1/conversations", "/api/v1/scheduled-messages", "/api/v1/products"] {
+    for list in
+        ["/api/v1/customers", "/api/v1/conversations", "/api/v1/scheduled-messages", "/api/v1/products"]
+    {
         let seen: Value = b.get(list).await.json().await.unwrap();
         assert_eq!(seen.as_array().map(Vec::len), Some(0), "{list}: {seen}");
     }
@@ -287,7 +295,11 @@ async fn every_state_changing_call_leaves_an_audit_line() {
         ("patch", format!("/api/v1/integrations/{}", id("integration")), json!({"name": "renamed"})),
         ("patch", format!("/api/v1/templates/{}", id("template")), json!({"name": "renamed"})),
         ("patch", "/api/v1/settings/retention".into(), json!({"attribution_window_days": 5})),
-        ("put", format!("/api/v1/knowledge/sources/{}", id("source")), json!({"kind": "faq", "title": "Shipping", "content": "Two days."})),
+        (
+            "put",
+            format!("/api/v1/knowledge/sources/{}", id("source")),
+            json!({"kind": "faq", "title": "Shipping", "content": "Two days."}),
+        ),
         ("post", format!("/api/v1/conversations/{conversation}/take-over"), json!({})),
         ("post", format!("/api/v1/conversations/{conversation}/reply"), json!({"text": "A person here."})),
         ("post", format!("/api/v1/conversations/{conversation}/release"), json!({})),
@@ -319,7 +331,11 @@ async fn every_state_changing_call_leaves_an_audit_line() {
         ("delete", format!("/api/v1/integrations/{}", id("integration")), Value::Null),
         ("delete", format!("/api/v1/users/{}", id("user")), Value::Null),
         ("delete", format!("/api/v1/api-keys/{}", id("api_key")), Value::Null),
-        ("put", "/api/v1/whatsapp-account".into(), json!({"phone_number_id": format!("30{}", uuid::Uuid::new_v4().as_u128() % 10_000_000_000_000), "access_token": "EAAG-matrix-token-0123456789"})),
+        (
+            "put",
+            "/api/v1/whatsapp-account".into(),
+            json!({"phone_number_id": format!("30{}", uuid::Uuid::new_v4().as_u128() % 10_000_000_000_000), "access_token": "EAAG-matrix-token-0123456789"}),
+        ),
         ("delete", "/api/v1/whatsapp-account".into(), Value::Null),
     ];
     for (method, path, body) in steps {
@@ -344,7 +360,8 @@ async fn every_state_changing_call_leaves_an_audit_line() {
     // every line names who acted.
     for entry in log.as_array().unwrap() {
         assert!(
-            ["user", "api_key", "worker", "webhook", "system"].contains(&entry["actor_type"].as_str().unwrap()),
+            ["user", "api_key", "worker", "webhook", "system"]
+                .contains(&entry["actor_type"].as_str().unwrap()),
             "{entry}"
         );
     }

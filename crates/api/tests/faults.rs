@@ -60,7 +60,10 @@ struct OwnPostgres {
 
 impl OwnPostgres {
     fn start() -> Self {
-        let out = Command::new("pg_config").arg("--bindir").output().expect("pg_config (setup-services.sh installs it)");
+        let out = Command::new("pg_config")
+            .arg("--bindir")
+            .output()
+            .expect("pg_config (setup-services.sh installs it)");
         let bin = PathBuf::from(String::from_utf8(out.stdout).unwrap().trim());
         let dir = std::env::temp_dir().join(format!("revive-faults-pg-{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(&dir).unwrap();
@@ -75,7 +78,17 @@ impl OwnPostgres {
         assert!(ok.success(), "initdb");
         pg.up();
         let setup = Command::new("psql")
-            .args(["-h", "127.0.0.1", "-p", &pg.port.to_string(), "-U", "postgres", "-q", "-v", "owner_password=revive_owner"])
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &pg.port.to_string(),
+                "-U",
+                "postgres",
+                "-q",
+                "-v",
+                "owner_password=revive_owner",
+            ])
             .args(["-v", "app_password=revive_app", "-f"])
             .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/../../deploy/db-setup.sql"))
             .stdout(Stdio::null())
@@ -90,7 +103,11 @@ impl OwnPostgres {
             .arg("-D")
             .arg(self.dir.join("data"))
             .arg("-o")
-            .arg(format!("-p {} -k {} -c listen_addresses=127.0.0.1 -c max_connections=200", self.port, self.dir.display()))
+            .arg(format!(
+                "-p {} -k {} -c listen_addresses=127.0.0.1 -c max_connections=200",
+                self.port,
+                self.dir.display()
+            ))
             .arg("-l")
             .arg(self.dir.join("log"))
             .args(["-w", "start"])
@@ -192,7 +209,10 @@ fn workers_binary() -> PathBuf {
     let workers = api.with_file_name("revive-workers");
     if !workers.exists() {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let ok = Command::new(cargo).args(["build", "-p", "revive-workers", "--bin", "revive-workers"]).status().unwrap();
+        let ok = Command::new(cargo)
+            .args(["build", "-p", "revive-workers", "--bin", "revive-workers"])
+            .status()
+            .unwrap();
         assert!(ok.success(), "building revive-workers");
     }
     workers
@@ -234,12 +254,20 @@ impl Respond for MetaMock {
         let callback = body["biz_opaque_callback_data"].as_str().unwrap_or("none").to_owned();
         let wamid = format!("wamid.{callback}.{}", uuid::Uuid::new_v4().simple());
         *this.accepted.lock().unwrap().entry(callback.clone()).or_default() += 1;
-        this.accepted_to.lock().unwrap().push((wamid.clone(), callback, body["to"].as_str().unwrap_or("").to_owned()));
+        this.accepted_to.lock().unwrap().push((
+            wamid.clone(),
+            callback,
+            body["to"].as_str().unwrap_or("").to_owned(),
+        ));
         let answer = ResponseTemplate::new(200).set_body_json(json!({"messaging_product": "whatsapp",
             "contacts": [{"input": body["to"], "wa_id": body["to"]}], "messages": [{"id": wamid}]}));
         // Slow: longer than the sender's time-out, so the outcome is unknown to it (but the
         // message was accepted, as Meta may do).
-        if mode == MetaMode::Slow as u8 { answer.set_delay(Duration::from_secs(12)) } else { answer.set_delay(Duration::from_millis(20)) }
+        if mode == MetaMode::Slow as u8 {
+            answer.set_delay(Duration::from_secs(12))
+        } else {
+            answer.set_delay(Duration::from_millis(20))
+        }
     }
 }
 
@@ -257,8 +285,10 @@ impl Respond for OpenAi {
                 .unwrap_or_default()
                 .iter()
                 .enumerate()
-                .map(|(i, t)| json!({"object": "embedding", "index": i,
-                    "embedding": revive_shared::ai::embed::hash_embed(t.as_str().unwrap_or(""))}))
+                .map(|(i, t)| {
+                    json!({"object": "embedding", "index": i,
+                    "embedding": revive_shared::ai::embed::hash_embed(t.as_str().unwrap_or(""))})
+                })
                 .collect();
             return ResponseTemplate::new(200).set_body_json(json!({"object": "list", "data": data,
                 "model": body["model"], "usage": {"prompt_tokens": 7, "total_tokens": 7}}));
@@ -375,8 +405,9 @@ async fn the_books_balance_after_kills_restarts_and_a_misbehaving_meta() {
     .collect();
     let mut api = Process::start(Path::new(env!("CARGO_BIN_EXE_revive-api")), &vars, logs.join("api.log"));
     let workers_bin = workers_binary();
-    let mut workers: Vec<Process> =
-        (0..WORKERS).map(|i| Process::start(&workers_bin, &vars, logs.join(format!("worker-{i}.log")))).collect();
+    let mut workers: Vec<Process> = (0..WORKERS)
+        .map(|i| Process::start(&workers_bin, &vars, logs.join(format!("worker-{i}.log"))))
+        .collect();
     let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
     eventually(60, "revive-api to answer /healthz", || async {
         http.get(format!("{base}/healthz")).send().await.ok().filter(|r| r.status().is_success()).map(|_| ())
@@ -387,14 +418,19 @@ async fn the_books_balance_after_kills_restarts_and_a_misbehaving_meta() {
     // template, no quiet hours, and a knowledge source for the bot.
     let owner = common::Account::signup_at(&base, &unique_email("faults"), PASSWORD).await;
     let res = owner
-        .post("/api/v1/integrations", json!({"kind": "shopify", "name": "Faults", "shop_domain": "faults.myshopify.com",
-            "webhook_secret": SHOPIFY_SECRET}))
+        .post(
+            "/api/v1/integrations",
+            json!({"kind": "shopify", "name": "Faults", "shop_domain": "faults.myshopify.com",
+            "webhook_secret": SHOPIFY_SECRET}),
+        )
         .await;
     assert_eq!(res.status(), 201);
     let integration: Value = res.json().await.unwrap();
     let integration = integration["id"].as_str().unwrap().to_owned();
     let pnid = format!("40{}", uuid::Uuid::new_v4().as_u128() % 10_000_000_000_000);
-    let res = owner.put("/api/v1/whatsapp-account", json!({"phone_number_id": pnid, "access_token": ACCESS_TOKEN})).await;
+    let res = owner
+        .put("/api/v1/whatsapp-account", json!({"phone_number_id": pnid, "access_token": ACCESS_TOKEN}))
+        .await;
     assert_eq!(res.status(), 200);
     let template: Value = owner
         .post("/api/v1/templates", json!({"flow": "checkin", "name": "checkin", "language": "en", "category": "utility",
@@ -404,7 +440,13 @@ async fn the_books_balance_after_kills_restarts_and_a_misbehaving_meta() {
         .await
         .unwrap();
     let approve = json!({"status": "approved"});
-    assert_eq!(owner.patch(&format!("/api/v1/templates/{}", template["id"].as_str().unwrap()), approve).await.status(), 200);
+    assert_eq!(
+        owner
+            .patch(&format!("/api/v1/templates/{}", template["id"].as_str().unwrap()), approve)
+            .await
+            .status(),
+        200
+    );
     let no_quiet = json!({"quiet_hours_start": "00:00", "quiet_hours_end": "00:00"});
     assert_eq!(owner.patch("/api/v1/settings/retention", no_quiet).await.status(), 200);
     let faq = json!({"kind": "faq", "title": "Shipping", "content": "We ship within two days. Returns are free for 30 days."});
@@ -420,8 +462,16 @@ async fn the_books_balance_after_kills_restarts_and_a_misbehaving_meta() {
     // the per-recipient gap, which is not what this suite is about).
     let phones: Vec<String> = (0..20_000).map(|i| format!("+49151234{i:05}")).collect();
     let stream = {
-        let (http, base, integration, acked, inbound, retries, phones, pnid) =
-            (http.clone(), base.clone(), integration.clone(), acked.clone(), inbound.clone(), retries.clone(), phones.clone(), pnid.clone());
+        let (http, base, integration, acked, inbound, retries, phones, pnid) = (
+            http.clone(),
+            base.clone(),
+            integration.clone(),
+            acked.clone(),
+            inbound.clone(),
+            retries.clone(),
+            phones.clone(),
+            pnid.clone(),
+        );
         tokio::spawn(async move {
             let mut n = 0usize;
             while Instant::now() < stream_until {
@@ -429,10 +479,12 @@ async fn the_books_balance_after_kills_restarts_and_a_misbehaving_meta() {
                 // Due from now to the end of the run (and a few already due).
                 let due_in = chrono::Duration::seconds((n as i64 % (fault_secs as i64 + 5)) - 5);
                 let (order, delivered) = order_pair(n, phone, due_in);
-                for (topic, body, id) in
-                    [("orders/create", &order, format!("fc-{n}")), ("fulfillments/update", &delivered, format!("fd-{n}"))]
-                {
-                    let hmac = revive_shared::crypto::signature::sign_shopify(SHOPIFY_SECRET.as_bytes(), body);
+                for (topic, body, id) in [
+                    ("orders/create", &order, format!("fc-{n}")),
+                    ("fulfillments/update", &delivered, format!("fd-{n}")),
+                ] {
+                    let hmac =
+                        revive_shared::crypto::signature::sign_shopify(SHOPIFY_SECRET.as_bytes(), body);
                     let tries = deliver(|| {
                         http.post(format!("{base}/webhooks/shopify/{integration}"))
                             .header("content-type", "application/json")
@@ -449,9 +501,9 @@ async fn the_books_balance_after_kills_restarts_and_a_misbehaving_meta() {
                     acked.lock().unwrap().push(id);
                 }
                 // Every third order, a customer writes (a question, now and then a STOP).
-                if n % 3 == 0 {
+                if n.is_multiple_of(3) {
                     let wamid = format!("wamid.customer-{n}");
-                    let text = if n % 30 == 0 { "STOP" } else { "Hi, how long does shipping take?" };
+                    let text = if n.is_multiple_of(30) { "STOP" } else { "Hi, how long does shipping take?" };
                     let body = serde_json::to_vec(&json!({"object": "whatsapp_business_account", "entry": [{"id": "waba",
                         "changes": [{"field": "messages", "value": {"messaging_product": "whatsapp",
                             "metadata": {"display_phone_number": "15550000000", "phone_number_id": pnid},
@@ -483,7 +535,8 @@ async fn the_books_balance_after_kills_restarts_and_a_misbehaving_meta() {
         tokio::spawn(async move {
             let mut done = 0usize;
             loop {
-                let batch: Vec<(String, String, String)> = meta_state.accepted_to.lock().unwrap()[done..].to_vec();
+                let batch: Vec<(String, String, String)> =
+                    meta_state.accepted_to.lock().unwrap()[done..].to_vec();
                 for (wamid, callback, to) in &batch {
                     let body = serde_json::to_vec(&json!({"object": "whatsapp_business_account", "entry": [{"id": "waba",
                         "changes": [{"field": "messages", "value": {"messaging_product": "whatsapp",
@@ -587,10 +640,16 @@ async fn the_books_balance_after_kills_restarts_and_a_misbehaving_meta() {
     let missing_events = acked.iter().filter(|id| !events.contains_key(*id)).count();
     let duplicate_events = events.values().filter(|&&c| c > 1).count();
     let event_states: Vec<(String, i64)> =
-        sqlx::query_as("select status, count(*) from external_events group by 1 order by 1").fetch_all(&db).await.unwrap();
+        sqlx::query_as("select status, count(*) from external_events group by 1 order by 1")
+            .fetch_all(&db)
+            .await
+            .unwrap();
 
     let due: Vec<(uuid::Uuid, String, Option<String>)> =
-        sqlx::query_as("select id, status, reason from scheduled_messages where due_at <= now()").fetch_all(&db).await.unwrap();
+        sqlx::query_as("select id, status, reason from scheduled_messages where due_at <= now()")
+            .fetch_all(&db)
+            .await
+            .unwrap();
     let accepted = meta_state.accepted.lock().unwrap().clone();
     let mut sent_once = 0;
     let mut sent_twice = Vec::new();
@@ -617,8 +676,12 @@ async fn the_books_balance_after_kills_restarts_and_a_misbehaving_meta() {
         .await
         .unwrap();
     let replies: Vec<(uuid::Uuid, String)> =
-        sqlx::query_as("select id, coalesce(status, '') from messages where sent_by = 'bot'").fetch_all(&db).await.unwrap();
-    let replies_twice = replies.iter().filter(|(id, _)| accepted.get(&id.to_string()).copied().unwrap_or(0) > 1).count();
+        sqlx::query_as("select id, coalesce(status, '') from messages where sent_by = 'bot'")
+            .fetch_all(&db)
+            .await
+            .unwrap();
+    let replies_twice =
+        replies.iter().filter(|(id, _)| accepted.get(&id.to_string()).copied().unwrap_or(0) > 1).count();
     let turns: Vec<(i64, i64)> = sqlx::query_as(
         "select count(*) filter (where sent_by = 'bot'), count(*) filter (where direction = 'inbound')
          from messages where conversation_id is not null group by conversation_id",
@@ -656,7 +719,10 @@ async fn the_books_balance_after_kills_restarts_and_a_misbehaving_meta() {
         inbound.len(),
         replies.len()
     );
-    println!("settled {:.1} s after the faults; still open (due unsent, events unprocessed, inbound unanswered): {open:?}", settled_in.as_secs_f64());
+    println!(
+        "settled {:.1} s after the faults; still open (due unsent, events unprocessed, inbound unanswered): {open:?}",
+        settled_in.as_secs_f64()
+    );
 
     assert_eq!(open, Some((0, 0, 0)), "work left undone 180 s after the faults ended");
     assert_eq!((missing_events, duplicate_events), (0, 0), "every acknowledged webhook is exactly one event");
@@ -676,11 +742,12 @@ async fn the_books_balance_after_kills_restarts_and_a_misbehaving_meta() {
         w.kill();
     }
     let mut leaks = Vec::new();
-    let secrets: Vec<String> = [APP_SECRET, SHOPIFY_SECRET, ACCESS_TOKEN, OPENAI_KEY, TEST_ENCRYPTION_KEY, TEST_BLIND_INDEX_KEY]
-        .iter()
-        .map(|s| (*s).to_owned())
-        .chain(phones.iter().take(orders).flat_map(|p| [p.clone(), p.trim_start_matches('+').to_owned()]))
-        .collect();
+    let secrets: Vec<String> =
+        [APP_SECRET, SHOPIFY_SECRET, ACCESS_TOKEN, OPENAI_KEY, TEST_ENCRYPTION_KEY, TEST_BLIND_INDEX_KEY]
+            .iter()
+            .map(|s| (*s).to_owned())
+            .chain(phones.iter().take(orders).flat_map(|p| [p.clone(), p.trim_start_matches('+').to_owned()]))
+            .collect();
     let mut lines = 0;
     for p in std::iter::once(&api).chain(workers.iter()) {
         let text = std::fs::read_to_string(&p.log).unwrap_or_default();

@@ -34,7 +34,8 @@ fn bodies() -> Vec<(&'static str, Vec<u8>)> {
 }
 
 /// Ids a careless or hostile client puts in a path.
-const BAD_IDS: &[&str] = &["not-a-uuid", "00000000-0000-0000-0000-000000000000", "%00", "1%20or%201=1", "..%2F..%2Fetc"];
+const BAD_IDS: &[&str] =
+    &["not-a-uuid", "00000000-0000-0000-0000-000000000000", "%00", "1%20or%201=1", "..%2F..%2Fetc"];
 
 const QUERIES: &[&str] = &[
     "?limit=-1",
@@ -45,10 +46,18 @@ const QUERIES: &[&str] = &[
 ];
 
 fn assert_documented(method: &str, path: &str, what: &str, status: reqwest::StatusCode, body: &[u8]) {
-    assert!(!status.is_server_error(), "{method} {path} ({what}): {status} {}", String::from_utf8_lossy(body));
+    assert!(
+        !status.is_server_error(),
+        "{method} {path} ({what}): {status} {}",
+        String::from_utf8_lossy(body)
+    );
     if status.is_client_error() && status != reqwest::StatusCode::METHOD_NOT_ALLOWED {
-        let v: Value = serde_json::from_slice(body)
-            .unwrap_or_else(|_| panic!("{method} {path} ({what}): {status} with a body that is not JSON: {}", String::from_utf8_lossy(body)));
+        let v: Value = serde_json::from_slice(body).unwrap_or_else(|_| {
+            panic!(
+                "{method} {path} ({what}): {status} with a body that is not JSON: {}",
+                String::from_utf8_lossy(body)
+            )
+        });
         assert!(
             v["error"]["code"].is_string() && v["error"]["message"].is_string(),
             "{method} {path} ({what}): {status} not in the documented error shape: {v}"
@@ -86,8 +95,17 @@ async fn hostile_input_to_every_operation_never_gets_a_5xx_and_errors_keep_their
     // Every scope there is.
     let (_, key) = owner
         .create_key(&[
-            "events:write", "messages:read", "messages:write", "conversations:read", "conversations:write",
-            "knowledge:read", "knowledge:write", "customers:read", "customers:write", "analytics:read", "imports:write",
+            "events:write",
+            "messages:read",
+            "messages:write",
+            "conversations:read",
+            "conversations:write",
+            "knowledge:read",
+            "knowledge:write",
+            "customers:read",
+            "customers:write",
+            "analytics:read",
+            "imports:write",
         ])
         .await;
     let doc: Value = reqwest::get(app.url("/api/openapi.json")).await.unwrap().json().await.unwrap();

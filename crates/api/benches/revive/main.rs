@@ -13,6 +13,7 @@ use revive_shared::config::Config;
 use serde_json::{Value, json};
 use tokio::sync::Semaphore;
 
+mod memory;
 mod retention;
 mod retrieval;
 
@@ -169,6 +170,20 @@ async fn main() {
     })
     .await;
 
+    // `BENCH_ONLY=retention`: the baselines and the order worker and sender only, printed and not
+    // written to docs/benchmarks.md (a quick before / after while working on those paths).
+    if std::env::var("BENCH_ONLY").as_deref() == Ok("retention") {
+        let r = retention::run(&base, &vars_for_workers).await;
+        println!("raw INSERT {:.0}/s, raw Redis RPUSH {:.0}/s", raw.rate, redis_fig.rate);
+        println!(
+            "order worker {:.0} orders/s = {:.3} x raw INSERT",
+            r.orders_per_sec,
+            r.orders_per_sec / raw.rate
+        );
+        println!("sender {:.0} sends/s = {:.3} x raw INSERT", r.sends_per_sec, r.sends_per_sec / raw.rate);
+        return;
+    }
+
     // Signed Shopify webhooks: verify, normalize, encrypt, store, enqueue, acknowledge.
     let (h, u) = (http.clone(), url.clone());
     let webhooks = measure(WEBHOOKS, move |i| {
@@ -244,6 +259,7 @@ async fn main() {
     tx.commit().await.unwrap();
 
     let retention = retention::run(&base, &vars_for_workers).await;
+    let memory = memory::run(&vars_for_workers).await;
     let bench_config = Config::from_vars(vars_for_workers.clone()).expect("bench config");
     let bench_db = revive_shared::db::Db::connect(&bench_config.database_url, 4).await.unwrap();
     let retrieval = retrieval::run(&bench_db).await;
@@ -289,7 +305,14 @@ same query with index scans off).\n\n\
 | exact search of the merchant's chunks, k = 10 | {:.2} ms | |\n\
 | a whole turn's decision with the local providers (intent, embedding, search, reply, guardrails) | {:.2} ms | {:.2} ms |\n\
 | {hosted} turns with a hosted model behind a mock ({chat_ms} ms per chat call, {embed_ms} ms per embedding): time beyond the mock's {fixed_ms} ms | {:.2} ms | {:.2} ms |\n\n\
-Recall@10 of the HNSW search against the exact one: **{:.3}**.\n",
+Recall@10 of the HNSW search against the exact one: **{:.3}**.\n\n\
+## Resident memory\n\n\
+The release binaries as separate processes: `revive-api` (workers off) taking {mem_hooks} signed\n\
+Shopify order webhooks, {CONCURRENCY} in flight, while one `revive-workers` process ({mem_conc} jobs at a\n\
+time per queue) works them off; {:.1} s from the first webhook to the last event processed.\n\n\
+| process | idle (RSS) | peak under load (VmHWM) |\n|---|---:|---:|\n\
+| revive-api | {:.1} MiB | {:.1} MiB |\n\
+| revive-workers | {:.1} MiB | {:.1} MiB |\n",
         raw.rate,
         raw.p50_ms,
         raw.p99_ms,
@@ -319,6 +342,13 @@ Recall@10 of the HNSW search against the exact one: **{:.3}**.\n",
         retrieval.hosted_overhead_p50_ms,
         retrieval.hosted_overhead_p95_ms,
         retrieval.recall_at_10,
+        memory.drain_secs,
+        memory.api_idle_mib,
+        memory.api_peak_mib,
+        memory.workers_idle_mib,
+        memory.workers_peak_mib,
+        mem_hooks = memory::WEBHOOKS,
+        mem_conc = 16,
         chunks = retrieval::CHUNKS,
         merchants = retrieval::MERCHANTS,
         queries = retrieval::MERCHANTS * retrieval::QUERIES_PER_MERCHANT,
@@ -336,6 +366,10 @@ Recall@10 of the HNSW search against the exact one: **{:.3}**.\n",
     println!("webhook ingestion / raw INSERT = {:.2}", webhooks.rate / raw.rate);
     println!("order worker / raw INSERT = {:.2}", retention.orders_per_sec / raw.rate);
     println!("sender / raw INSERT = {:.2}", retention.sends_per_sec / raw.rate);
+    println!(
+        "RSS peak: revive-api {:.1} MiB, revive-workers {:.1} MiB",
+        memory.api_peak_mib, memory.workers_peak_mib
+    );
 }
 
 /// A merchant signed up through the API: a client holding its session, its CSRF token and

@@ -100,8 +100,14 @@ async fn receive(
         ignore: !target.active,
     };
     let initial = event.initial_status();
-    let inserted = ingest::store(&state, target.merchant_id, Some(id), std::slice::from_ref(&event), Some(&Actor::Webhook("shopify")))
-        .await?;
+    let inserted = ingest::store(
+        &state,
+        target.merchant_id,
+        Some(id),
+        std::slice::from_ref(&event),
+        Some(&Actor::Webhook("shopify")),
+    )
+    .await?;
     let status = match (inserted.is_empty(), initial) {
         (true, _) => "duplicate",
         (false, "ignored") => "ignored",

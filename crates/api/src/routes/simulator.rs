@@ -112,8 +112,14 @@ async fn simulate(
     };
     let conversation_id = conversation.ok_or(ApiError::NotFound)?;
     let details = json!({"wamid": wamid});
-    audit::record(&mut tx, &principal.actor(), "simulator.message", Some(("conversation", conversation_id.to_string())), details)
-        .await?;
+    audit::record(
+        &mut tx,
+        &principal.actor(),
+        "simulator.message",
+        Some(("conversation", conversation_id.to_string())),
+        details,
+    )
+    .await?;
     tx.commit().await?;
     Ok((StatusCode::ACCEPTED, Json(SimulateOut { conversation_id, wamid })))
 }

@@ -88,12 +88,14 @@ pub async fn plan(
         let cancelled = if granted {
             0
         } else {
-            scheduled::cancel_for_customer(tx, customer, None, "the customer replied STOP on WhatsApp").await?
+            scheduled::cancel_for_customer(tx, customer, None, "the customer replied STOP on WhatsApp")
+                .await?
         };
         let action = if granted { "customer.opt_in" } else { "customer.opt_out" };
         let details = json!({"via": "whatsapp reply", "scheduled_cancelled": cancelled});
         let actor = crate::db::audit::Actor::Worker("converse");
-        crate::db::audit::record(tx, &actor, action, Some(("customer", customer.0.to_string())), details).await?;
+        crate::db::audit::record(tx, &actor, action, Some(("customer", customer.0.to_string())), details)
+            .await?;
         let text = if granted { lang.resubscribed() } else { lang.unsubscribed() };
         return Ok(Plan::Reply(Reply::fixed(text.to_owned(), None, json!({"consent": command}))));
     }

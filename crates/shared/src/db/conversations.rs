@@ -138,7 +138,8 @@ pub async fn hand_off(tx: &mut TenantTx, id: uuid::Uuid, reason: &str) -> Result
     .await?;
     let actor = super::audit::Actor::Worker("converse");
     let details = serde_json::json!({"reason": reason});
-    super::audit::record(tx, &actor, "conversation.hand_off", Some(("conversation", id.to_string())), details).await
+    super::audit::record(tx, &actor, "conversation.hand_off", Some(("conversation", id.to_string())), details)
+        .await
 }
 
 /// A message arrived while a human has the conversation: it needs their attention.
@@ -368,7 +369,12 @@ pub async fn messages(tx: &mut TenantTx, conversation: uuid::Uuid, limit: i64) -
 /// Sets who answers: `human` (an agent took over, also after the bot handed off: it records
 /// who; the bot stays silent) or `bot` (released: nothing needs attention any more and no one
 /// holds it). `by` is the user taking over; an API key leaves it empty.
-pub async fn set_state(tx: &mut TenantTx, id: uuid::Uuid, state: &str, by: Option<crate::ids::UserId>) -> Result<()> {
+pub async fn set_state(
+    tx: &mut TenantTx,
+    id: uuid::Uuid,
+    state: &str,
+    by: Option<crate::ids::UserId>,
+) -> Result<()> {
     let done = sqlx::query!(
         "update conversations set state = $2,
                 needs_attention = case when $2 = 'bot' then false else needs_attention end,

@@ -115,8 +115,14 @@ pub async fn apply(tx: &mut TenantTx, keys: &Keys<'_>, id: EventId, claimed: &Cl
                 let details = serde_json::json!({"event_id": id.0, "scheduled_cancelled": erased.scheduled_cancelled,
                                                  "messages_deleted": erased.messages_deleted});
                 let actor = crate::db::audit::Actor::Webhook("shopify");
-                crate::db::audit::record(tx, &actor, "customer.erase", Some(("customer", c.0.to_string())), details)
-                    .await?;
+                crate::db::audit::record(
+                    tx,
+                    &actor,
+                    "customer.erase",
+                    Some(("customer", c.0.to_string())),
+                    details,
+                )
+                .await?;
                 notes.push(format!(
                     "customer erased: {} scheduled message(s) cancelled, {} message(s) deleted",
                     erased.scheduled_cancelled, erased.messages_deleted
