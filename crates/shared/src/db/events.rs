@@ -249,8 +249,8 @@ impl Claimed {
     }
 }
 
-/// Counts one run of an event's job, in its own transaction so failed runs count too. `None`
-/// when the event is already settled (a duplicate job).
+/// Counts a failed run of an event's job, in a transaction of its own (a successful run is
+/// counted by [`claim`]). `None` when the event is already settled.
 pub async fn count_attempt(tx: &mut TenantTx, id: EventId) -> Result<Option<i32>> {
     let attempts = sqlx::query_scalar!(
         "update external_events set attempts = attempts + 1
@@ -262,14 +262,15 @@ pub async fn count_attempt(tx: &mut TenantTx, id: EventId) -> Result<Option<i32>
     Ok(attempts)
 }
 
-/// Takes an event up for processing, locking its row until the transaction ends; `None` when it
-/// is already settled, so two runs of one job never both apply it.
+/// Takes an event up for processing and counts the attempt, locking its row until the
+/// transaction ends; `None` when it is already settled, so two runs of one job never both apply
+/// it. The count rolls back with a failed run: the caller records those with
+/// [`count_attempt`].
 pub async fn claim(tx: &mut TenantTx, id: EventId) -> Result<Option<Claimed>> {
     let row = sqlx::query!(
-        r#"select normalized as "normalized!", reason, attempts, received_at, phone_enc, email_enc
-           from external_events
+        r#"update external_events set attempts = attempts + 1
            where id = $1 and status in ('pending', 'queued') and normalized is not null
-           for update"#,
+           returning normalized as "normalized!", reason, attempts, received_at, phone_enc, email_enc"#,
         id.0
     )
     .fetch_optional(tx.conn())
