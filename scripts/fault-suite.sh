@@ -8,6 +8,8 @@ secs=${1:-600}
 bash scripts/setup-services.sh
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
+# The suite runs the workers binary beside revive-api's; build it first (the test cannot).
+cargo build -p revive-workers --bin revive-workers
 FAULT_SUITE_SECS=$secs cargo test -p revive-api --test faults -- --nocapture 2>&1 | tee "$log"
 books=$(sed -n '/^== fault suite books/,/^logs scanned/p' "$log")
 [ -n "$books" ] || { echo "no books in the output" >&2; exit 1; }

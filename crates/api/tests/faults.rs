@@ -34,6 +34,14 @@ const ACCESS_TOKEN: &str = "EAAG-fault-suite-token-0123456789";
 const OPENAI_KEY: &str = "sk-fault-suite-0123456789";
 const WORKERS: usize = 3;
 
+/// A line of the books (a `String`).
+macro_rules! booksln {
+    ($books:expr, $($arg:tt)*) => {{
+        use std::fmt::Write as _;
+        let _ = writeln!($books, $($arg)*);
+    }};
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
@@ -202,19 +210,16 @@ impl Drop for Process {
     }
 }
 
-/// `revive-workers` sits beside `revive-api` in the target folder (`cargo test --workspace`
-/// builds both); built here when this test runs alone.
+/// `revive-workers` sits beside `revive-api` in the target folder: `cargo test --workspace`
+/// builds both, and `scripts/fault-suite.sh` builds it before running this test alone. (Building
+/// it from here would wait for the lock the running `cargo test` holds.)
 fn workers_binary() -> PathBuf {
-    let api = PathBuf::from(env!("CARGO_BIN_EXE_revive-api"));
-    let workers = api.with_file_name("revive-workers");
-    if !workers.exists() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let ok = Command::new(cargo)
-            .args(["build", "-p", "revive-workers", "--bin", "revive-workers"])
-            .status()
-            .unwrap();
-        assert!(ok.success(), "building revive-workers");
-    }
+    let workers = PathBuf::from(env!("CARGO_BIN_EXE_revive-api")).with_file_name("revive-workers");
+    assert!(
+        workers.exists(),
+        "{} is missing: run `cargo build -p revive-workers` (or scripts/fault-suite.sh) first",
+        workers.display()
+    );
     workers
 }
 
@@ -373,6 +378,11 @@ async fn the_books_balance_after_kills_restarts_and_a_misbehaving_meta() {
     let base = format!("http://127.0.0.1:{api_port}");
     let logs = std::env::temp_dir().join(format!("revive-faults-logs-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&logs).unwrap();
+    // Kept when the suite fails, for the post-mortem.
+    let _ = std::io::Write::write_all(
+        &mut std::io::stderr(),
+        format!("fault suite: process logs in {}\n", logs.display()).as_bytes(),
+    );
     let vars: Vec<(String, String)> = [
         ("BIND_ADDR", format!("127.0.0.1:{api_port}")),
         ("PUBLIC_BASE_URL", base.clone()),
@@ -625,6 +635,8 @@ async fn the_books_balance_after_kills_restarts_and_a_misbehaving_meta() {
         open = open_work().await;
     }
     let settled_in = settled_in.elapsed();
+    // It loops for ever; finished means a delivery of Meta's statuses was refused and panicked.
+    assert!(!statuses.is_finished(), "the player of Meta's status webhooks stopped");
     statuses.abort();
 
     // The books.
@@ -691,12 +703,14 @@ async fn the_books_balance_after_kills_restarts_and_a_misbehaving_meta() {
     .unwrap();
     let over_answered = turns.iter().filter(|(bot, inbound)| bot > inbound).count();
 
-    println!("\n== fault suite books ({fault_secs} s of faults) ==");
+    let mut books = String::new();
+    booksln!(books, "\n== fault suite books ({fault_secs} s of faults) ==");
     for (fault, times) in &faults {
-        println!("fault: {fault} x{times}");
+        booksln!(books, "fault: {fault} x{times}");
     }
-    println!("Meta refused {} sends (429/500)", meta_state.refused.load(Ordering::SeqCst));
-    println!(
+    booksln!(books, "Meta refused {} sends (429/500)", meta_state.refused.load(Ordering::SeqCst));
+    booksln!(
+        books,
         "webhooks: {} acknowledged ({} retried deliveries), {} events stored for them, {} missing, {} stored twice",
         acked.len(),
         retries.load(Ordering::SeqCst),
@@ -704,37 +718,28 @@ async fn the_books_balance_after_kills_restarts_and_a_misbehaving_meta() {
         missing_events,
         duplicate_events
     );
-    println!("events by status: {event_states:?}");
-    println!(
+    booksln!(books, "events by status: {event_states:?}");
+    booksln!(
+        books,
         "due messages: {}, sent exactly once: {sent_once}, sent twice: {}, ended with a recorded reason: {}",
         due.len(),
         sent_twice.len(),
         with_reason.values().sum::<usize>()
     );
     for (why, n) in &with_reason {
-        println!("  {n} x {why}");
+        booksln!(books, "  {n} x {why}");
     }
-    println!(
+    booksln!(
+        books,
         "customer messages: {} delivered, {stored_inbound} stored, bot replies {}, answered twice: {replies_twice}, conversations over-answered: {over_answered}",
         inbound.len(),
         replies.len()
     );
-    println!(
+    booksln!(
+        books,
         "settled {:.1} s after the faults; still open (due unsent, events unprocessed, inbound unanswered): {open:?}",
         settled_in.as_secs_f64()
     );
-
-    assert_eq!(open, Some((0, 0, 0)), "work left undone 180 s after the faults ended");
-    assert_eq!((missing_events, duplicate_events), (0, 0), "every acknowledged webhook is exactly one event");
-    assert!(
-        event_states.iter().all(|(s, _)| s == "processed" || s == "ignored"),
-        "every event processed: {event_states:?}"
-    );
-    assert!(sent_twice.is_empty(), "messages sent twice: {sent_twice:?}");
-    assert!(without_reason.is_empty(), "due messages with neither one send nor a reason: {without_reason:?}");
-    assert!(sent_once > 0, "the run sent nothing: the suite proves nothing");
-    assert_eq!(stored_inbound as usize, inbound.len(), "every customer message stored once");
-    assert_eq!((replies_twice, over_answered), (0, 0), "no inbound message answered twice");
 
     // The logs of every process: no phone number, key, token or secret.
     api.kill();
@@ -758,7 +763,22 @@ async fn the_books_balance_after_kills_restarts_and_a_misbehaving_meta() {
             }
         }
     }
-    println!("logs scanned: {lines} lines, {} leaks", leaks.len());
+    booksln!(books, "logs scanned: {lines} lines, {} leaks", leaks.len());
+    // Straight to stderr: the test harness captures `println!`, and the books are the point of
+    // the run (CI's log shows them).
+    let _ = std::io::Write::write_all(&mut std::io::stderr(), books.as_bytes());
+    assert_eq!(open, Some((0, 0, 0)), "work left undone 180 s after the faults ended");
+    assert_eq!((missing_events, duplicate_events), (0, 0), "every acknowledged webhook is exactly one event");
+    assert!(
+        event_states.iter().all(|(s, _)| s == "processed" || s == "ignored"),
+        "every event processed: {event_states:?}"
+    );
+    assert!(sent_twice.is_empty(), "messages sent twice: {sent_twice:?}");
+    assert!(without_reason.is_empty(), "due messages with neither one send nor a reason: {without_reason:?}");
+    assert!(sent_once > 0, "the run sent nothing: the suite proves nothing");
+    assert_eq!(stored_inbound as usize, inbound.len(), "every customer message stored once");
+    assert_eq!((replies_twice, over_answered), (0, 0), "no inbound message answered twice");
+
     assert!(lines > 0, "no log lines to scan");
     assert!(leaks.is_empty(), "secrets or phone numbers in the logs: {leaks:?}");
     let _ = std::fs::remove_dir_all(&logs);

@@ -11,6 +11,7 @@ pub mod error;
 pub mod ids;
 pub mod jobs;
 pub mod knowledge;
+pub mod metrics_buckets;
 pub mod normalize;
 pub mod phone;
 pub mod providers;

@@ -41,6 +41,11 @@ async fn run(config: Config) -> anyhow::Result<()> {
     if let Some(addr) = config.worker_metrics_addr {
         metrics_exporter_prometheus::PrometheusBuilder::new()
             .with_http_listener(addr)
+            .set_buckets_for_metric(
+                metrics_exporter_prometheus::Matcher::Suffix("_seconds".into()),
+                revive_shared::metrics_buckets::SECONDS,
+            )
+            .context("metric buckets")?
             .install()
             .context("serving metrics (WORKER_METRICS_ADDR)")?;
         tracing::info!(%addr, "metrics at /metrics");

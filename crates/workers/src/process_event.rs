@@ -14,7 +14,9 @@ use crate::Deps;
 /// failed and its job sent to the dead set. apalis itself re-schedules failures up to a
 /// hard-coded 25 times (STACK.md pitfall 3), so the limit is ours. Transient errors (Postgres
 /// unreachable) are never given up on here: apalis retries them, and should its 25 runs end, the
-/// event is still `queued` and the sweeper pushes it again.
+/// event is still `queued` and the sweeper pushes it again. (Transient failures are not
+/// counted in the event's `attempts` either: the database they would be written to is the one
+/// that failed.)
 pub const MAX_ATTEMPTS: usize = 8;
 
 #[tracing::instrument(skip_all, fields(merchant_id = %job.merchant_id, event_id = %job.event_id), err)]
@@ -70,7 +72,7 @@ fn is_transient(e: &revive_shared::Error) -> bool {
 
 async fn run(job: &ProcessEvent, deps: &Deps) -> revive_shared::Result<&'static str> {
     // One transaction per run: the claim counts the attempt (a failed run counts it in
-    // `handle`), so a successful run costs one commit, not two (see docs/benchmarks.md).
+    // `handle`), so a successful run costs one commit, not two (see docs/performance.md).
     let mut tx = deps.db.begin(job.merchant_id).await?;
     let Some(claimed) = events::claim(&mut tx, job.event_id).await? else {
         return Ok("duplicate");

@@ -1,11 +1,15 @@
 //! The sweeper: Postgres is the source of truth, so every event that should have a job but may
 //! not (stored while Redis was down, or queued into a Redis that has since lost its memory) is
 //! pushed again. Pushing is idempotent per event (see `queue`), so sweeping from several
-//! processes at once is safe.
+//! processes at once is safe. It also runs the periodic upkeep that belongs to no request:
+//! promoting due jobs, vacuuming finished ones, and purging message bodies past a merchant's
+//! retention period.
 
 use std::time::Duration;
 
-use revive_shared::db::events;
+use revive_shared::db::audit::{self, Actor};
+use revive_shared::db::{events, privacy};
+use revive_shared::ids::MerchantId;
 use revive_shared::jobs::ProcessEvent;
 
 use crate::Deps;
@@ -196,23 +200,33 @@ async fn requeue_turns(deps: &Deps) -> anyhow::Result<()> {
 const PURGE_BATCH: i64 = 5_000;
 
 /// Clears message bodies older than each merchant's retention period (a setting; unset keeps
-/// them). Each purge is in the merchant's audit log, done by the sweeper.
+/// them). Each purge is in the merchant's audit log, done by the sweeper. One merchant's failure
+/// is logged and does not hold up the others.
 pub async fn purge_message_bodies(deps: &Deps) -> anyhow::Result<u64> {
-    use revive_shared::db::{audit, privacy};
     let mut total = 0;
     for (merchant_id, days) in privacy::message_retention(deps.db.pool()).await? {
-        // Wall time, not the app clock: `created_at` is written by Postgres's `now()`.
-        let before = chrono::Utc::now() - chrono::Duration::days(i64::from(days));
-        let mut tx = deps.db.begin(merchant_id).await?;
-        let purged = privacy::purge_message_bodies(&mut tx, before, PURGE_BATCH).await?;
-        if purged > 0 {
-            let details = serde_json::json!({"messages": purged, "older_than_days": days});
-            audit::record(&mut tx, &audit::Actor::Worker("sweeper"), "messages.purge", None, details).await?;
+        match purge_merchant(deps, merchant_id, days).await {
+            Ok(n) => total += n,
+            Err(e) => {
+                tracing::warn!(error = %e, %merchant_id, "purging a merchant's old message bodies failed")
+            }
         }
-        tx.commit().await?;
-        total += purged;
     }
     Ok(total)
+}
+
+async fn purge_merchant(deps: &Deps, merchant_id: MerchantId, days: i32) -> revive_shared::Result<u64> {
+    // Wall time, not the app clock: `created_at` is written by Postgres's `now()`.
+    let before = chrono::Utc::now() - chrono::Duration::days(i64::from(days));
+    let mut tx = deps.db.begin(merchant_id).await?;
+    let (bodies, summaries) = privacy::purge_message_bodies(&mut tx, before, PURGE_BATCH).await?;
+    if bodies + summaries > 0 {
+        let details =
+            serde_json::json!({"messages": bodies, "summaries": summaries, "older_than_days": days});
+        audit::record(&mut tx, &Actor::Worker("sweeper"), "messages.purge", None, details).await?;
+    }
+    tx.commit().await?;
+    Ok(bodies)
 }
 
 /// One pass; returns how many events were pushed.

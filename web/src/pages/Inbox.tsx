@@ -122,7 +122,7 @@ function Thread({ conversation, onChange }: { conversation: Conversation; onChan
                 Take over
               </ActionButton>
             )}
-            {c.state !== "bot" && (
+            {c.state === "human" && (
               <ActionButton
                 onClick={async () => {
                   await api.post(`/api/v1/conversations/${c.id}/release`);

@@ -11,7 +11,7 @@ pub enum Actor {
     User(crate::ids::UserId),
     ApiKey(crate::ids::ApiKeyId),
     Worker(&'static str),
-    /// A signed delivery from outside: `shopify` or `whatsapp`.
+    /// A signed delivery from outside (`shopify`; WhatsApp deliveries are recorded as messages).
     Webhook(&'static str),
     System,
 }

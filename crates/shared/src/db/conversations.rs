@@ -137,7 +137,10 @@ pub async fn hand_off(tx: &mut TenantTx, id: uuid::Uuid, reason: &str) -> Result
     .execute(tx.conn())
     .await?;
     let actor = super::audit::Actor::Worker("converse");
-    let details = serde_json::json!({"reason": reason});
+    // The kind of reason only ("output guardrail", "the customer sent media"): what follows the
+    // colon may quote a draft or an error, and the audit log outlives erasure and purges.
+    let kind = reason.split(':').next().unwrap_or(reason);
+    let details = serde_json::json!({"reason": kind});
     super::audit::record(tx, &actor, "conversation.hand_off", Some(("conversation", id.to_string())), details)
         .await
 }
@@ -334,23 +337,26 @@ pub async fn messages(tx: &mut TenantTx, conversation: uuid::Uuid, limit: i64) -
     .fetch_all(tx.conn())
     .await?;
     let cited: Vec<uuid::Uuid> = rows.iter().flat_map(|r| r.cited_chunk_ids.iter().copied()).collect();
-    let sources = sqlx::query_as!(
-        CitedSource,
-        "select kc.id as chunk_id, ks.id as source_id, ks.title
-         from knowledge_chunks kc join knowledge_sources ks on ks.id = kc.source_id
-         where kc.id = any($1)",
-        &cited
-    )
-    .fetch_all(tx.conn())
-    .await?;
+    let sources: std::collections::HashMap<uuid::Uuid, CitedSource> = if cited.is_empty() {
+        Default::default()
+    } else {
+        sqlx::query_as!(
+            CitedSource,
+            "select kc.id as chunk_id, ks.id as source_id, ks.title
+             from knowledge_chunks kc join knowledge_sources ks on ks.id = kc.source_id
+             where kc.id = any($1)",
+            &cited
+        )
+        .fetch_all(tx.conn())
+        .await?
+        .into_iter()
+        .map(|s| (s.chunk_id, s))
+        .collect()
+    };
     Ok(rows
         .into_iter()
         .map(|r| Message {
-            cited_sources: r
-                .cited_chunk_ids
-                .iter()
-                .filter_map(|c| sources.iter().find(|s| s.chunk_id == *c).cloned())
-                .collect(),
+            cited_sources: r.cited_chunk_ids.iter().filter_map(|c| sources.get(c).cloned()).collect(),
             id: r.id,
             direction: r.direction,
             kind: r.kind,

@@ -290,15 +290,22 @@ pub async fn message_retention(pool: &sqlx::PgPool) -> Result<Vec<(crate::ids::M
 /// Clears the bodies of messages older than `before`, at most `limit` of them (oldest first,
 /// so a long backlog is worked off over several calls without one long lock), and the rolling
 /// summaries of conversations quiet since then (a summary is written from those bodies).
-/// Returns how many message bodies were cleared. Rows, statuses and verdicts stay: analytics
-/// and the delivery trail do not need the text.
-pub async fn purge_message_bodies(tx: &mut TenantTx, before: DateTime<Utc>, limit: i64) -> Result<u64> {
+/// Returns how many message bodies and summaries were cleared. Rows, statuses and verdicts stay:
+/// analytics and the delivery trail do not need the text. Every worker process sweeps, so rows
+/// another purge holds are skipped, not waited for and cleared twice.
+pub async fn purge_message_bodies(
+    tx: &mut TenantTx,
+    before: DateTime<Utc>,
+    limit: i64,
+) -> Result<(u64, u64)> {
     let merchant = tx.merchant();
-    let purged = sqlx::query!(
+    let bodies = sqlx::query!(
         "update messages set body = null
-         where id in (select id from messages
+         where body is not null
+           and id in (select id from messages
                       where merchant_id = $1 and body is not null and created_at < $2
-                      order by created_at limit $3)",
+                      order by created_at limit $3
+                      for update skip locked)",
         merchant.0,
         before,
         limit
@@ -306,11 +313,14 @@ pub async fn purge_message_bodies(tx: &mut TenantTx, before: DateTime<Utc>, limi
     .execute(tx.conn())
     .await?
     .rows_affected();
-    sqlx::query!(
-        "update conversations set summary = null where summary is not null and updated_at < $1",
+    let summaries = sqlx::query!(
+        "update conversations set summary = null
+         where merchant_id = $1 and summary is not null and updated_at < $2",
+        merchant.0,
         before
     )
     .execute(tx.conn())
-    .await?;
-    Ok(purged)
+    .await?
+    .rows_affected();
+    Ok((bodies, summaries))
 }
