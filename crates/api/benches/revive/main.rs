@@ -170,8 +170,9 @@ async fn main() {
     })
     .await;
 
-    // `BENCH_ONLY=retention`: the baselines and the order worker and sender only, printed and not
-    // written to docs/benchmarks.md (a quick before / after while working on those paths).
+    // `BENCH_ONLY=retention` (the order worker and sender) or `memory`: the baselines and that
+    // part only, printed and not written to docs/benchmarks.md (a quick before / after while
+    // working on those paths).
     if std::env::var("BENCH_ONLY").as_deref() == Ok("retention") {
         let r = retention::run(&base, &vars_for_workers).await;
         println!("raw INSERT {:.0}/s, raw Redis RPUSH {:.0}/s", raw.rate, redis_fig.rate);
@@ -181,6 +182,14 @@ async fn main() {
             r.orders_per_sec / raw.rate
         );
         println!("sender {:.0} sends/s = {:.3} x raw INSERT", r.sends_per_sec, r.sends_per_sec / raw.rate);
+        return;
+    }
+    if std::env::var("BENCH_ONLY").as_deref() == Ok("memory") {
+        let m = memory::run(&vars_for_workers).await;
+        println!(
+            "revive-api {:.1} MiB idle, {:.1} MiB peak; revive-workers {:.1} MiB idle, {:.1} MiB peak; {:.1} s",
+            m.api_idle_mib, m.api_peak_mib, m.workers_idle_mib, m.workers_peak_mib, m.drain_secs
+        );
         return;
     }
 

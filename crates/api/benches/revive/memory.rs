@@ -120,12 +120,18 @@ pub async fn run(vars: &[(String, String)]) -> Memory {
                     .header("x-shopify-hmac-sha256", hmac)
                     .header("x-shopify-topic", "orders/create")
                     .header("x-shopify-shop-domain", "memory-bench.myshopify.com")
+                    .header("x-shopify-api-version", "2026-07")
                     .header("x-shopify-webhook-id", format!("mem-{i}"))
                     .body(body)
                     .send()
                     .await
                     .unwrap();
-                assert!(res.status().is_success(), "webhook {i}: {}", res.status());
+                let status = res.status();
+                assert!(
+                    status.is_success(),
+                    "webhook {i}: {status} {}",
+                    res.text().await.unwrap_or_default()
+                );
             }
         }));
     }
