@@ -24,7 +24,7 @@ cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
   echo "webhooks (an order placed and delivered every 100 ms, its check-in due during the run) and"
   echo "customer replies (every third order, some of them STOP) flow in, it rotates through: SIGKILL a"
   echo "worker and start a new one; Meta answering 429; Meta answering 500 while Redis restarts empty;"
-  echo "Meta answering after 12 s (past the sender's time-out, but accepted); PostgreSQL stopped"
+  echo "Meta answering after 25 s (past the sender's 20 s time-out, but accepted); PostgreSQL stopped"
   echo "immediately (as a crash) and restarted; a calm round. Meta's status webhooks are played for"
   echo "every send it accepted. Then it waits for the work to settle and checks the books."
   echo

@@ -266,10 +266,10 @@ impl Respond for MetaMock {
         ));
         let answer = ResponseTemplate::new(200).set_body_json(json!({"messaging_product": "whatsapp",
             "contacts": [{"input": body["to"], "wa_id": body["to"]}], "messages": [{"id": wamid}]}));
-        // Slow: longer than the sender's time-out, so the outcome is unknown to it (but the
+        // Slow: longer than the sender's 20 s time-out, so the outcome is unknown to it (but the
         // message was accepted, as Meta may do).
         if mode == MetaMode::Slow as u8 {
-            answer.set_delay(Duration::from_secs(12))
+            answer.set_delay(Duration::from_secs(25))
         } else {
             answer.set_delay(Duration::from_millis(20))
         }
@@ -594,7 +594,7 @@ async fn the_books_balance_after_kills_restarts_and_a_misbehaving_meta() {
             }
             3 => {
                 meta_state.mode.store(MetaMode::Slow as u8, Ordering::SeqCst);
-                *faults.entry("Meta answering after 12 s").or_default() += 1;
+                *faults.entry("Meta answering after 25 s (past the sender's time-out)").or_default() += 1;
             }
             4 => {
                 meta_state.mode.store(MetaMode::Ok as u8, Ordering::SeqCst);

@@ -112,6 +112,15 @@ async fn run(job: &SendMessage, deps: &Deps) -> revive_shared::Result<&'static s
             sending::record_failure(&mut tx, ctx.id, &code, &why, None, false, now).await?;
             "failed"
         }
+        // Left `sending`: a status webhook settles it as sent, or the stuck-send reconciliation
+        // does after `SEND_STUCK_SECS` (sent again only where statuses are known to flow).
+        Err(SendError::Unknown { detail }) => {
+            tracing::warn!(
+                detail,
+                "a send's outcome is unknown; left for a status webhook or reconciliation"
+            );
+            "unknown"
+        }
         Err(SendError::OutsideWindow { detail }) => {
             match sending::refused_outside_window(&mut tx, ctx.id, &detail, now).await? {
                 Some(true) => "retry",

@@ -42,7 +42,7 @@ pub struct Sent {
 /// What went wrong, sorted by what to do about it (PROTOCOLS.md §2.6).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SendError {
-    /// Rate limits, Meta outages, timeouts: try again later.
+    /// Rate limits, Meta outages, connections refused: try again later.
     #[error("temporary failure ({code}): {detail}")]
     Retry { code: String, detail: String },
     /// The recipient, the template or the account: retrying cannot help.
@@ -51,6 +51,12 @@ pub enum SendError {
     /// 131047: the customer last wrote more than 24 hours ago, so only a template may go.
     #[error("outside the 24-hour window (131047): {detail}")]
     OutsideWindow { detail: String },
+    /// The request went out but no answer came back in time: WhatsApp may have taken the
+    /// message. Sending it again could reach the customer twice, so the outcome is left to a
+    /// status webhook (which names the message by its callback) or to the stuck-send
+    /// reconciliation.
+    #[error("outcome unknown: {detail}")]
+    Unknown { detail: String },
 }
 
 pub trait WhatsApp: Send + Sync {
@@ -147,14 +153,17 @@ impl Meta {
     /// `POST /{version}/{phone_number_id}/messages`, with Meta's answer sorted into an outcome.
     async fn post_message(&self, body: &Value) -> Result<Sent, SendError> {
         let url = format!("{}/{}/{}/messages", self.base_url, self.version, self.phone_number_id);
-        let res = self
-            .http
-            .post(url)
-            .bearer_auth(self.token.expose_secret())
-            .json(body)
-            .send()
-            .await
-            .map_err(|e| SendError::Retry { code: "network".into(), detail: without_url(&e) })?;
+        let res =
+            self.http.post(url).bearer_auth(self.token.expose_secret()).json(body).send().await.map_err(
+                |e| {
+                    // A connect failure never reached Meta; a time-out after connecting may have.
+                    if e.is_timeout() && !e.is_connect() {
+                        SendError::Unknown { detail: without_url(&e) }
+                    } else {
+                        SendError::Retry { code: "network".into(), detail: without_url(&e) }
+                    }
+                },
+            )?;
         let status = res.status().as_u16();
         let body: Value = res.json().await.unwrap_or(Value::Null);
         if (200..300).contains(&status) {
