@@ -23,7 +23,10 @@ use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{PASSWORD, TEST_BLIND_INDEX_KEY, TEST_ENCRYPTION_KEY, eventually, fixture, unique_email};
+use common::{
+    OwnRedis, PASSWORD, TEST_BLIND_INDEX_KEY, TEST_ENCRYPTION_KEY, eventually, fixture, free_port,
+    unique_email,
+};
 use serde_json::{Value, json};
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
@@ -40,10 +43,6 @@ macro_rules! booksln {
         use std::fmt::Write as _;
         let _ = writeln!($books, $($arg)*);
     }};
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 /// Runs a PostgreSQL tool as the `postgres` user when this process is root (PostgreSQL refuses
@@ -144,37 +143,6 @@ impl Drop for OwnPostgres {
     fn drop(&mut self) {
         self.crash();
         let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-/// A Redis of the suite's own; a restart loses everything it held (no persistence), the worst
-/// case for the queues.
-struct OwnRedis {
-    port: u16,
-    child: Child,
-}
-
-impl OwnRedis {
-    fn start(port: u16) -> Self {
-        let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("redis-server (setup-services.sh installs it)");
-        OwnRedis { port, child }
-    }
-
-    fn restart(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        *self = OwnRedis::start(self.port);
-    }
-}
-
-impl Drop for OwnRedis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
