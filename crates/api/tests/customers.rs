@@ -15,13 +15,7 @@ async fn a_customer_is_listed_masked_exported_whole_and_erased() {
         "order": {"id": "P-1", "number": "#7", "items": [{"title": "Soap"}]},
         "customer": {"phone": "+49 151 12345699", "name": "Lea <script>alert(1)</script>", "email": "lea@example.com",
                      "marketing_consent": true}});
-    let res = reqwest::Client::new()
-        .post(app.url("/api/v1/events"))
-        .header("x-api-key", &key)
-        .json(&event)
-        .send()
-        .await
-        .unwrap();
+    let res = post_event(&app, &key, &event).await;
     assert_eq!(res.status(), 202);
     let listed = eventually(20, "the customer with two schedules", || async {
         let list: Value = owner.get("/api/v1/customers").await.json().await.unwrap();
@@ -151,7 +145,7 @@ async fn message_bodies_older_than_the_retention_period_are_purged() {
     let res = owner.patch("/api/v1/settings/retention", json!({"message_retention_days": 30})).await;
     assert_eq!(res.status(), 200);
 
-    eventually(20, "the 40-day-old body purged by the sweeper", || async {
+    eventually(40, "the 40-day-old body purged by the sweeper", || async {
         body_of(&app, owner.merchant_id, old).await.is_none().then_some(())
     })
     .await;

@@ -54,13 +54,7 @@ async fn world(app: &TestApp) -> World {
     let event = json!({"type": "order.delivered", "external_id": "mx-order-1", "occurred_at": chrono::Utc::now().to_rfc3339(),
         "order": {"id": "MX-1", "number": "#1", "items": [{"title": "Soap"}]},
         "customer": {"phone": "+49 151 12345611", "name": "Mia", "marketing_consent": true}});
-    let res = reqwest::Client::new()
-        .post(app.url("/api/v1/events"))
-        .header("x-api-key", &key)
-        .json(&event)
-        .send()
-        .await
-        .unwrap();
+    let res = post_event(app, &key, &event).await;
     ids.insert("event", created_id(res, "an event").await);
     let res = owner
         .client

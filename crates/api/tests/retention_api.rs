@@ -106,13 +106,7 @@ async fn scheduled_messages_are_listed_with_their_trail_and_can_be_cancelled_onc
     let delivered = chrono::Utc::now().with_nanosecond(0).unwrap();
     let event = json!({"type": "order.delivered", "external_id": "d-1", "occurred_at": delivered.to_rfc3339(),
         "order": {"id": "A-1"}, "customer": {"phone": "+905321231234", "name": "Ayşe"}});
-    let res = reqwest::Client::new()
-        .post(app.url("/api/v1/events"))
-        .header("x-api-key", &key)
-        .json(&event)
-        .send()
-        .await
-        .unwrap();
+    let res = post_event(&app, &key, &event).await;
     assert_eq!(res.status(), 202);
     let list = eventually(15, "two schedules", || async {
         let list: Value = owner.get("/api/v1/scheduled-messages").await.json().await.unwrap();

@@ -211,13 +211,7 @@ async fn status_fixtures_merge_by_precedence() {
         let event = json!({"type": t, "external_id": format!("st-{t}"), "occurred_at": now,
             "order": {"id": "st-1", "items": [{"title": "Soap", "quantity": 1}]},
             "customer": {"phone": "+905321231234", "name": "Noa"}});
-        let res = reqwest::Client::new()
-            .post(app.url("/api/v1/events"))
-            .header("x-api-key", &key)
-            .json(&event)
-            .send()
-            .await
-            .unwrap();
+        let res = post_event(&app, &key, &event).await;
         assert_eq!(res.status(), 202, "{}", res.text().await.unwrap());
     }
     let checkin = eventually(20, "the check-in to be scheduled", || async {

@@ -28,6 +28,7 @@ pub async fn run(deps: Deps, shutdown: impl std::future::Future<Output = ()>) {
     let every = Duration::from_secs(deps.config.jobs.sweep_interval_secs);
     tokio::pin!(shutdown);
     let mut last_vacuum = tokio::time::Instant::now();
+    let mut sweeps: u64 = 0;
     loop {
         tokio::select! {
             () = &mut shutdown => return,
@@ -64,7 +65,12 @@ pub async fn run(deps: Deps, shutdown: impl std::future::Future<Output = ()>) {
         if let Err(e) = requeue_turns(&deps).await {
             tracing::warn!(error = %e, "re-queueing conversation turns failed");
         }
-        if let Err(e) = purge_message_bodies(&deps).await {
+        // Retention is counted in days: every twelfth sweep (a minute at the default interval)
+        // is soon enough, and spares every worker process a query per merchant each sweep.
+        sweeps += 1;
+        if sweeps % PURGE_EVERY_SWEEPS == 1
+            && let Err(e) = purge_message_bodies(&deps).await
+        {
             tracing::warn!(error = %e, "purging old message bodies failed");
         }
     }
@@ -198,6 +204,8 @@ async fn requeue_turns(deps: &Deps) -> anyhow::Result<()> {
 /// Message bodies cleared per merchant per sweep: a merchant who just set a short retention
 /// period has its backlog worked off over a few sweeps, each transaction short.
 const PURGE_BATCH: i64 = 5_000;
+/// The purge runs on the first sweep and every this many after.
+const PURGE_EVERY_SWEEPS: u64 = 12;
 
 /// Clears message bodies older than each merchant's retention period (a setting; unset keeps
 /// them). Each purge is in the merchant's audit log, done by the sweeper. One merchant's failure

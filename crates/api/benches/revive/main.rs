@@ -198,13 +198,7 @@ async fn main() {
     let webhooks = measure(WEBHOOKS, move |i| {
         let (h, u, body, hmac, shop) = (h.clone(), u.clone(), body.clone(), hmac.clone(), shop.clone());
         async move {
-            let res = h
-                .post(u)
-                .header("x-shopify-hmac-sha256", hmac)
-                .header("x-shopify-topic", "fulfillments/update")
-                .header("x-shopify-shop-domain", shop)
-                .header("x-shopify-api-version", "2026-07")
-                .header("x-shopify-webhook-id", format!("bench-{i}"))
+            let res = shopify_webhook(&h, &u, &hmac, "fulfillments/update", &shop, &format!("bench-{i}"))
                 .body(body)
                 .send()
                 .await
@@ -379,6 +373,24 @@ time per queue) works them off; {:.1} s from the first webhook to the last event
         "RSS peak: revive-api {:.1} MiB, revive-workers {:.1} MiB",
         memory.api_peak_mib, memory.workers_peak_mib
     );
+}
+
+/// A signed Shopify delivery as Shopify sends it (the body is added by the caller).
+pub fn shopify_webhook(
+    http: &reqwest::Client,
+    url: &str,
+    hmac: &str,
+    topic: &str,
+    shop: &str,
+    webhook_id: &str,
+) -> reqwest::RequestBuilder {
+    http.post(url)
+        .header("content-type", "application/json")
+        .header("x-shopify-hmac-sha256", hmac)
+        .header("x-shopify-topic", topic)
+        .header("x-shopify-shop-domain", shop)
+        .header("x-shopify-api-version", "2026-07")
+        .header("x-shopify-webhook-id", webhook_id)
 }
 
 /// A merchant signed up through the API: a client holding its session, its CSRF token and

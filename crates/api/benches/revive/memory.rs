@@ -114,18 +114,13 @@ pub async fn run(vars: &[(String, String)]) -> Memory {
                 order["customer"]["phone"] = json!(format!("+49151239{i:05}"));
                 let body = serde_json::to_vec(&order).unwrap();
                 let hmac = revive_shared::crypto::signature::sign_shopify(secret.as_bytes(), &body);
-                let res = http
-                    .post(&url)
-                    .header("content-type", "application/json")
-                    .header("x-shopify-hmac-sha256", hmac)
-                    .header("x-shopify-topic", "orders/create")
-                    .header("x-shopify-shop-domain", "memory-bench.myshopify.com")
-                    .header("x-shopify-api-version", "2026-07")
-                    .header("x-shopify-webhook-id", format!("mem-{i}"))
-                    .body(body)
-                    .send()
-                    .await
-                    .unwrap();
+                let shop = "memory-bench.myshopify.com";
+                let res =
+                    super::shopify_webhook(&http, &url, &hmac, "orders/create", shop, &format!("mem-{i}"))
+                        .body(body)
+                        .send()
+                        .await
+                        .unwrap();
                 let status = res.status();
                 assert!(
                     status.is_success(),

@@ -306,6 +306,17 @@ pub async fn event_rows(app: &TestApp, merchant: Uuid) -> Vec<(String, String, O
 }
 
 /// Asserts the documented error shape and returns the error code.
+/// `POST /api/v1/events` with an API key, as a store's own system calls it.
+pub async fn post_event(app: &TestApp, key: &str, event: &Value) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(app.url("/api/v1/events"))
+        .header("x-api-key", key)
+        .json(event)
+        .send()
+        .await
+        .unwrap()
+}
+
 pub async fn error_code(res: reqwest::Response) -> String {
     let body: Value = res.json().await.expect("error body is JSON");
     let code = body["error"]["code"].as_str().expect("error.code").to_owned();
