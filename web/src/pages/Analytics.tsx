@@ -6,6 +6,7 @@ import { DailyChart } from "../components/DailyChart";
 import { ErrorNote, Loading } from "../components/Status";
 import { count, isoDay, money, percent } from "../components/format";
 import { useLiveReload } from "../live/live";
+import { Table } from "../components/Table";
 
 const DAY_MS = 86_400_000;
 /** Message statuses move the counts; the report is recomputed at most this often. */
@@ -45,42 +46,23 @@ export function AnalyticsPage() {
           </div>
           <div className="card">
             <h2>Per flow</h2>
-            <div className="table-wrap">
-              <table aria-label="Per flow">
-                <thead>
-                  <tr>
-                    <th scope="col">Flow</th>
-                    <th scope="col">Stage</th>
-                    <th scope="col">Sent</th>
-                    <th scope="col">Delivered</th>
-                    <th scope="col">Read</th>
-                    <th scope="col">Replied</th>
-                    <th scope="col">Opted out</th>
-                    <th scope="col">Failed</th>
-                    <th scope="col">Held out</th>
-                    <th scope="col">Repeat orders</th>
-                    <th scope="col">Revenue</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {r.flows.map((f) => (
-                    <tr key={`${f.flow}-${f.stage}`}>
-                      <th scope="row">{f.flow}</th>
-                      <td>{f.stage === "t3" ? "day 3" : "day 14"}</td>
-                      <td>{count(f.sent)}</td>
-                      <td>{count(f.delivered)}</td>
-                      <td>{count(f.read)}</td>
-                      <td>{count(f.replied)}</td>
-                      <td>{count(f.opted_out)}</td>
-                      <td>{count(f.failed)}</td>
-                      <td>{count(f.held_out)}</td>
-                      <td>{count(f.attributed_orders)}</td>
-                      <td>{money(f.attributed_revenue_cents, null)}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <Table label="Per flow" columns={["Flow", "Stage", "Sent", "Delivered", "Read", "Replied", "Opted out", "Failed", "Held out", "Repeat orders", "Revenue"]}>
+              {r.flows.map((f) => (
+                <tr key={`${f.flow}-${f.stage}`}>
+                  <th scope="row">{f.flow}</th>
+                  <td>{f.stage === "t3" ? "day 3" : "day 14"}</td>
+                  <td>{count(f.sent)}</td>
+                  <td>{count(f.delivered)}</td>
+                  <td>{count(f.read)}</td>
+                  <td>{count(f.replied)}</td>
+                  <td>{count(f.opted_out)}</td>
+                  <td>{count(f.failed)}</td>
+                  <td>{count(f.held_out)}</td>
+                  <td>{count(f.attributed_orders)}</td>
+                  <td>{money(f.attributed_revenue_cents, null)}</td>
+                </tr>
+              ))}
+            </Table>
           </div>
         </>
       )}

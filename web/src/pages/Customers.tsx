@@ -10,6 +10,7 @@ import { ActionButton } from "../components/ActionButton";
 import { Empty, ErrorNote, Loading } from "../components/Status";
 import { UserText } from "../components/UserText";
 import { money, when } from "../components/format";
+import { Table } from "../components/Table";
 
 export function CustomersPage() {
   const [q, setQ] = useState("");
@@ -25,38 +26,25 @@ export function CustomersPage() {
       {list.loading && !list.data && <Loading what="customers" />}
       {list.data && list.data.length === 0 && <Empty>No customers{q ? " match" : " yet"}.</Empty>}
       {list.data && list.data.length > 0 && (
-        <div className="table-wrap">
-          <table aria-label="Customers" className="stack-on-phone">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Phone</th>
-                <th scope="col">Consent</th>
-                <th scope="col">Orders</th>
-                <th scope="col">Last message</th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.data.map((c) => (
-                <tr key={c.id}>
-                  <td data-label="Name">
-                    <Link to={`/customers/${c.id}`}>
-                      <UserText>{c.erased ? "(erased)" : (c.name ?? "Unnamed")}</UserText>
-                    </Link>
-                  </td>
-                  <td data-label="Phone" className="mono nowrap">
-                    {c.phone_masked ?? "—"}
-                  </td>
-                  <td data-label="Consent">
-                    <Consent c={c} />
-                  </td>
-                  <td data-label="Orders">{c.orders_count}</td>
-                  <td data-label="Last message">{when(c.last_message_at)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table label="Customers" className="stack-on-phone" columns={["Name", "Phone", "Consent", "Orders", "Last message"]}>
+          {list.data.map((c) => (
+            <tr key={c.id}>
+              <td data-label="Name">
+                <Link to={`/customers/${c.id}`}>
+                  <UserText>{c.erased ? "(erased)" : (c.name ?? "Unnamed")}</UserText>
+                </Link>
+              </td>
+              <td data-label="Phone" className="mono nowrap">
+                {c.phone_masked ?? "—"}
+              </td>
+              <td data-label="Consent">
+                <Consent c={c} />
+              </td>
+              <td data-label="Orders">{c.orders_count}</td>
+              <td data-label="Last message">{when(c.last_message_at)}</td>
+            </tr>
+          ))}
+        </Table>
       )}
     </section>
   );
@@ -112,32 +100,19 @@ export function CustomerPage() {
             {c.orders.length === 0 ? (
               <Empty>No orders.</Empty>
             ) : (
-              <div className="table-wrap">
-                <table>
-                  <thead>
-                    <tr>
-                      <th scope="col">Order</th>
-                      <th scope="col">Status</th>
-                      <th scope="col">Total</th>
-                      <th scope="col">Placed</th>
-                      <th scope="col">Delivered</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {c.orders.map((o) => (
-                      <tr key={o.id}>
-                        <td>
-                          <UserText>{o.order_number}</UserText>
-                        </td>
-                        <td>{o.status}</td>
-                        <td>{money(o.total_cents, o.currency)}</td>
-                        <td>{when(o.placed_at)}</td>
-                        <td>{when(o.delivered_at)}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
+              <Table columns={["Order", "Status", "Total", "Placed", "Delivered"]}>
+                {c.orders.map((o) => (
+                  <tr key={o.id}>
+                    <td>
+                      <UserText>{o.order_number}</UserText>
+                    </td>
+                    <td>{o.status}</td>
+                    <td>{money(o.total_cents, o.currency)}</td>
+                    <td>{when(o.placed_at)}</td>
+                    <td>{when(o.delivered_at)}</td>
+                  </tr>
+                ))}
+              </Table>
             )}
           </div>
 

@@ -11,6 +11,7 @@ import { Empty, ErrorNote } from "../components/Status";
 import { UserText } from "../components/UserText";
 import { money, when } from "../components/format";
 import { SearchBox } from "./knowledge/SearchBox";
+import { Table } from "../components/Table";
 
 /** How often sources still embedding are asked for their progress. */
 const PROGRESS_POLL_MS = 1500;
@@ -164,52 +165,38 @@ function ProductsCard() {
         <Empty>No products yet. Shopify stores send them through the product webhooks.</Empty>
       )}
       {products.data && products.data.length > 0 && (
-        <div className="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Product</th>
-                <th scope="col">Price</th>
-                <th scope="col">Knowledge</th>
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {products.data.map((p) => (
-                <tr key={p.id}>
-                  <td>
-                    {p.url ? (
-                      <a href={p.url} rel="noreferrer noopener" target="_blank">
-                        <UserText>{p.title}</UserText>
-                      </a>
-                    ) : (
-                      <UserText>{p.title}</UserText>
-                    )}
-                    <div className="muted mono">{p.external_id}</div>
-                  </td>
-                  <td>{money(p.price_cents, p.currency)}</td>
-                  <td>{p.source_status ?? "—"}</td>
-                  <td>
-                    <Can min="admin">
-                      <ActionButton
-                        kind="danger"
-                        label={`Delete product ${p.title}`}
-                        onClick={async () => {
-                          await api.del(`/api/v1/products/${p.id}`);
-                          products.reload();
-                        }}
-                      >
-                        Delete
-                      </ActionButton>
-                    </Can>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table columns={["Product", "Price", "Knowledge", { hidden: "Actions" }]}>
+          {products.data.map((p) => (
+            <tr key={p.id}>
+              <td>
+                {p.url ? (
+                  <a href={p.url} rel="noreferrer noopener" target="_blank">
+                    <UserText>{p.title}</UserText>
+                  </a>
+                ) : (
+                  <UserText>{p.title}</UserText>
+                )}
+                <div className="muted mono">{p.external_id}</div>
+              </td>
+              <td>{money(p.price_cents, p.currency)}</td>
+              <td>{p.source_status ?? "—"}</td>
+              <td>
+                <Can min="admin">
+                  <ActionButton
+                    kind="danger"
+                    label={`Delete product ${p.title}`}
+                    onClick={async () => {
+                      await api.del(`/api/v1/products/${p.id}`);
+                      products.reload();
+                    }}
+                  >
+                    Delete
+                  </ActionButton>
+                </Can>
+              </td>
+            </tr>
+          ))}
+        </Table>
       )}
       <Can min="admin">
         <h3>Add a product</h3>

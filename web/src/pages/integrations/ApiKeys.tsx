@@ -9,6 +9,7 @@ import { Field, Form, optional, required } from "../../components/Form";
 import { ErrorNote } from "../../components/Status";
 import { UserText } from "../../components/UserText";
 import { when } from "../../components/format";
+import { Table } from "../../components/Table";
 
 const SCOPES = [
   "events:write",
@@ -45,49 +46,34 @@ export function ApiKeysSection() {
       )}
       <ErrorNote error={keys.error} />
       {keys.data && keys.data.length > 0 && (
-        <div className="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Key</th>
-                <th scope="col">Scopes</th>
-                <th scope="col">Last used</th>
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {keys.data.map((k) => (
-                <tr key={k.id}>
-                  <td>
-                    <UserText>{k.name}</UserText>
-                  </td>
-                  <td className="mono">{k.display_prefix}…</td>
-                  <td className="wrap">{k.scopes.join(", ")}</td>
-                  <td>{when(k.last_used_at)}</td>
-                  <td>
-                    {k.revoked_at ? (
-                      <span className="tag">revoked</span>
-                    ) : (
-                      <ActionButton
-                        kind="danger"
-                        label={`Revoke ${k.name}`}
-                        onClick={async () => {
-                          await api.del(`/api/v1/api-keys/${k.id}`);
-                          keys.reload();
-                        }}
-                      >
-                        Revoke
-                      </ActionButton>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table columns={["Name", "Key", "Scopes", "Last used", { hidden: "Actions" }]}>
+          {keys.data.map((k) => (
+            <tr key={k.id}>
+              <td>
+                <UserText>{k.name}</UserText>
+              </td>
+              <td className="mono">{k.display_prefix}…</td>
+              <td className="wrap">{k.scopes.join(", ")}</td>
+              <td>{when(k.last_used_at)}</td>
+              <td>
+                {k.revoked_at ? (
+                  <span className="tag">revoked</span>
+                ) : (
+                  <ActionButton
+                    kind="danger"
+                    label={`Revoke ${k.name}`}
+                    onClick={async () => {
+                      await api.del(`/api/v1/api-keys/${k.id}`);
+                      keys.reload();
+                    }}
+                  >
+                    Revoke
+                  </ActionButton>
+                )}
+              </td>
+            </tr>
+          ))}
+        </Table>
       )}
       <h3>Create a key</h3>
       <Form

@@ -8,6 +8,7 @@ import { Can } from "../../auth/session";
 import { ErrorNote } from "../../components/Status";
 import { UserText } from "../../components/UserText";
 import { count, when } from "../../components/format";
+import { Table } from "../../components/Table";
 
 /** How often a running import is asked for its counts. */
 const POLL_MS = 1000;
@@ -103,34 +104,20 @@ export function CsvImportSection() {
       <ErrorNote error={history.error} />
       {history.data && history.data.length === 0 && <p className="muted">None yet.</p>}
       {history.data && history.data.length > 0 && (
-        <div className="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">File</th>
-                <th scope="col">When</th>
-                <th scope="col">Status</th>
-                <th scope="col">Rows</th>
-                <th scope="col">Accepted</th>
-                <th scope="col">Rejected</th>
-              </tr>
-            </thead>
-            <tbody>
-              {history.data.map((r) => (
-                <tr key={r.id}>
-                  <td>
-                    <UserText>{r.filename}</UserText>
-                  </td>
-                  <td>{when(r.created_at)}</td>
-                  <td>{r.status}</td>
-                  <td>{count(r.rows_total)}</td>
-                  <td>{count(r.accepted)}</td>
-                  <td>{count(r.rejected)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table columns={["File", "When", "Status", "Rows", "Accepted", "Rejected"]}>
+          {history.data.map((r) => (
+            <tr key={r.id}>
+              <td>
+                <UserText>{r.filename}</UserText>
+              </td>
+              <td>{when(r.created_at)}</td>
+              <td>{r.status}</td>
+              <td>{count(r.rows_total)}</td>
+              <td>{count(r.accepted)}</td>
+              <td>{count(r.rejected)}</td>
+            </tr>
+          ))}
+        </Table>
       )}
     </section>
   );
